@@ -1,0 +1,646 @@
+//! The OpenAPI 3.1 document and the standalone webhook schemas.
+//!
+//! utoipa builds the operations and component schemas from the annotated types; the steps in
+//! [`openapi_document`] then add what is the same for every operation (security, error
+//! responses, response headers), the examples and the webhooks, in one place each, so that no
+//! operation can forget one.
+
+use serde_json::{Map, Value, json};
+use utoipa::OpenApi;
+
+use crate::errors::{ErrorBody, ErrorCode};
+use crate::examples::{self, Example};
+use crate::users::{
+    CreateUserRequest, ListUsersQuery, UpdateUserRequest, User, UserList,
+};
+use crate::verifications::{
+    CreateVerificationRequest, ListVerificationsQuery, Verification, VerificationList,
+};
+use crate::webhooks::{
+    UserCreatedEvent, VerificationAcceptedEvent, VerificationFailedEvent, WEBHOOKS, WebhookEvent,
+};
+
+/// The version of the API contract, published as `info.version`. It follows semantic
+/// versioning from the partners' point of view: a change that can break a client needs a new
+/// major version.
+pub const API_VERSION: &str = "1.0.0";
+
+/// The production base URL, as in the vendor's docs.
+pub const PRODUCTION_URL: &str = "https://api.balampay.com";
+
+/// The base URL of a sandbox started locally with its defaults.
+pub const LOCAL_SANDBOX_URL: &str = "http://127.0.0.1:8080";
+
+/// The names of the two security schemes, both required on every operation.
+pub const BEARER_SCHEME: &str = "bearerAuth";
+/// See [`BEARER_SCHEME`].
+pub const API_KEY_SCHEME: &str = "apiKey";
+
+/// The header every POST must carry.
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+/// The header every response carries, echoing the error body's `request_id`.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+/// The header that marks a replayed idempotent response.
+pub const IDEMPOTENT_REPLAYED_HEADER: &str = "idempotent-replayed";
+
+// utoipa attaches an operation's description to a function. These functions exist only to
+// carry the annotations: the schema crate knows nothing of HTTP servers, and the sandbox
+// implements the operations.
+
+#[utoipa::path(
+    post,
+    path = "/v1/users",
+    operation_id = "createUser",
+    tag = "Users",
+    summary = "Create a user",
+    description = "Creates an individual or a business user. Creation needs only the contact fields; what verification needs (date of birth, address and government ID for individuals; tax ID, address and beneficial owners for businesses) may come now, later with `updateUser`, or in an `api` verification session. Sends the `user.created` webhook.",
+    params(IdempotencyKey),
+    request_body(content = CreateUserRequest, description = "The user to create.", content_type = "application/json"),
+    responses((status = 201, description = "The user was created (or, on an idempotent replay, had been).", body = User)),
+)]
+#[allow(dead_code)]
+fn create_user() {}
+
+#[utoipa::path(
+    get,
+    path = "/v1/users",
+    operation_id = "listUsers",
+    tag = "Users",
+    summary = "List users",
+    description = "Lists the users of this API key, newest first, one page at a time. Filters combine: a user is listed when it matches all of them.",
+    params(ListUsersQuery),
+    responses((status = 200, description = "One page of users.", body = UserList)),
+)]
+#[allow(dead_code)]
+fn list_users() {}
+
+#[utoipa::path(
+    get,
+    path = "/v1/users/{userId}",
+    operation_id = "getUser",
+    tag = "Users",
+    summary = "Get a user",
+    description = "Returns one user, with its current account and verification status.",
+    params(UserPath),
+    responses((status = 200, description = "The user.", body = User)),
+)]
+#[allow(dead_code)]
+fn get_user() {}
+
+#[utoipa::path(
+    patch,
+    path = "/v1/users/{userId}",
+    operation_id = "updateUser",
+    tag = "Users",
+    summary = "Update a user",
+    description = "Changes the fields given and leaves the others as they are. The body's `type` must be the user's type. A verified user's identity fields (names, date of birth, government ID, tax ID) cannot change: such a change answers `422`.",
+    params(UserPath),
+    request_body(content = UpdateUserRequest, description = "The fields to change.", content_type = "application/json"),
+    responses((status = 200, description = "The user, as changed.", body = User)),
+)]
+#[allow(dead_code)]
+fn update_user() {}
+
+#[utoipa::path(
+    post,
+    path = "/v1/users/{userId}/verifications",
+    operation_id = "createVerification",
+    tag = "Verifications",
+    summary = "Create a verification session",
+    description = "Starts identity verification of the user: KYC for an individual, KYB for a business. An `embedded-link` session answers with a `provider_link` to send the user to; an `api` session runs the check on the data in the request (merged over the user's). The user's `verification_status` becomes `pending`; the outcome arrives by webhook. A user with a session still `pending` or `under_review`, or already verified, gets `409`.",
+    params(UserPath, IdempotencyKey),
+    request_body(content = CreateVerificationRequest, description = "The session to start.", content_type = "application/json"),
+    responses((status = 201, description = "The session was created (or, on an idempotent replay, had been).", body = Verification)),
+)]
+#[allow(dead_code)]
+fn create_verification() {}
+
+#[utoipa::path(
+    get,
+    path = "/v1/users/{userId}/verifications",
+    operation_id = "listVerifications",
+    tag = "Verifications",
+    summary = "List a user's verification sessions",
+    description = "Lists the user's verification sessions, newest first, one page at a time.",
+    params(UserPath, ListVerificationsQuery),
+    responses((status = 200, description = "One page of sessions.", body = VerificationList)),
+)]
+#[allow(dead_code)]
+fn list_verifications() {}
+
+#[utoipa::path(
+    get,
+    path = "/v1/users/{userId}/verifications/{verificationId}",
+    operation_id = "getVerification",
+    tag = "Verifications",
+    summary = "Get a verification session",
+    description = "Returns one verification session of the user, with its status and, once rejected, the reasons.",
+    params(VerificationPath),
+    responses((status = 200, description = "The session.", body = Verification)),
+)]
+#[allow(dead_code)]
+fn get_verification() {}
+
+/// The `idempotency-key` header of every POST.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+struct IdempotencyKey {
+    /// A key you choose, unique per distinct request (1 to 255 printable ASCII characters; a
+    /// UUID is a good choice). Retrying with the same key and body replays the first response;
+    /// the same key with a different body answers `409`.
+    #[param(rename = "idempotency-key", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$", example = "user-123")]
+    idempotency_key: String,
+}
+
+/// The path of one user.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+struct UserPath {
+    /// The user's id.
+    #[param(rename = "userId")]
+    user_id: uuid::Uuid,
+}
+
+/// The path of one verification session.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+struct VerificationPath {
+    /// The user's id.
+    #[param(rename = "userId")]
+    user_id: uuid::Uuid,
+    /// The verification session's id.
+    #[param(rename = "verificationId")]
+    verification_id: uuid::Uuid,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "BalamPay Users & Verification API",
+        version = API_VERSION,
+        description = include_str!("api-description.md"),
+        contact(name = "BalamPay API platform team", url = "https://balampay.com"),
+        license(name = "MIT OR Apache-2.0"),
+    ),
+    servers(
+        (url = "https://api.balampay.com", description = "Production"),
+        (url = "http://127.0.0.1:8080", description = "A local sandbox started with `cargo run -p balampay-sandbox`"),
+    ),
+    tags(
+        (name = "Users", description = "Individuals and businesses who receive payments."),
+        (name = "Verifications", description = "Identity verification sessions: KYC for individuals, KYB for businesses."),
+        (name = "Webhooks", description = "Events BalamPay sends to your endpoints."),
+    ),
+    paths(
+        create_user,
+        list_users,
+        get_user,
+        update_user,
+        create_verification,
+        list_verifications,
+        get_verification,
+    ),
+    components(schemas(
+        ErrorBody,
+        WebhookEvent,
+        UserCreatedEvent,
+        VerificationAcceptedEvent,
+        VerificationFailedEvent,
+    )),
+)]
+struct ApiDoc;
+
+/// The error responses each operation can answer, besides its success.
+///
+/// `400` covers malformed requests (and a missing idempotency key on POSTs), `401` bad
+/// credentials, `404` an unknown user or session, `409` idempotency conflicts and state
+/// conflicts, `413`/`415` bodies that are too large or not JSON, `422` bodies that break the
+/// schema, `429` rate limits and `500` failures on BalamPay's side.
+pub const OPERATION_ERRORS: &[(&str, &[u16])] = &[
+    ("createUser", &[400, 401, 409, 413, 415, 422, 429, 500]),
+    ("listUsers", &[400, 401, 429, 500]),
+    ("getUser", &[400, 401, 404, 429, 500]),
+    ("updateUser", &[400, 401, 404, 409, 413, 415, 422, 429, 500]),
+    ("createVerification", &[400, 401, 404, 409, 413, 415, 422, 429, 500]),
+    ("listVerifications", &[400, 401, 404, 429, 500]),
+    ("getVerification", &[400, 401, 404, 429, 500]),
+];
+
+/// One reusable error response: its status, component name, description and the error codes
+/// it can carry (one example each).
+struct ErrorResponse {
+    status: u16,
+    component: &'static str,
+    description: &'static str,
+    codes: &'static [(ErrorCode, &'static str)],
+}
+
+const ERROR_RESPONSES: &[ErrorResponse] = &[
+    ErrorResponse {
+        status: 400,
+        component: "BadRequest",
+        description: "The request is malformed: its JSON does not parse, or a path id, query parameter or header is not valid (a POST without `idempotency-key` included).",
+        codes: &[
+            (ErrorCode::BadRequest, "The path parameter userId is not a valid UUID."),
+            (ErrorCode::IdempotencyKeyMissing, "The idempotency-key header is required on POST requests."),
+        ],
+    },
+    ErrorResponse {
+        status: 401,
+        component: "Unauthorized",
+        description: "The bearer token or the API key is missing or not valid.",
+        codes: &[(ErrorCode::Unauthorized, "A valid bearer token and x-api-key are required.")],
+    },
+    ErrorResponse {
+        status: 404,
+        component: "NotFound",
+        description: "No such user or verification session for this API key.",
+        codes: &[(ErrorCode::NotFound, "No user has this id.")],
+    },
+    ErrorResponse {
+        status: 409,
+        component: "Conflict",
+        description: "The request conflicts with an earlier one or with the resource's state: an idempotency key reused with another body or still in flight, an email another user has, a verification already in progress or done, or a suspended or closed user.",
+        codes: &[
+            (ErrorCode::IdempotencyKeyReused, "This idempotency key was used with a different request."),
+            (ErrorCode::IdempotencyKeyInUse, "A request with this idempotency key is still being processed."),
+            (ErrorCode::EmailTaken, "Another user already has this email."),
+            (ErrorCode::VerificationInProgress, "The user has a verification session in progress."),
+            (ErrorCode::AlreadyVerified, "The user is already verified."),
+            (ErrorCode::UserNotActive, "The user is suspended or closed."),
+        ],
+    },
+    ErrorResponse {
+        status: 413,
+        component: "PayloadTooLarge",
+        description: "The request body is larger than 1 MiB.",
+        codes: &[(ErrorCode::PayloadTooLarge, "The request body is larger than 1 MiB.")],
+    },
+    ErrorResponse {
+        status: 415,
+        component: "UnsupportedMediaType",
+        description: "The request body is not `application/json`.",
+        codes: &[(ErrorCode::UnsupportedMediaType, "The request body must be application/json.")],
+    },
+    ErrorResponse {
+        status: 422,
+        component: "ValidationFailed",
+        description: "The JSON body parses but breaks the schema or a business rule; `details` names each offending field by its JSON pointer.",
+        codes: &[(ErrorCode::ValidationFailed, "The request body has 1 invalid field.")],
+    },
+    ErrorResponse {
+        status: 429,
+        component: "TooManyRequests",
+        description: "Too many requests: wait for the `Retry-After` header's seconds, then retry.",
+        codes: &[(ErrorCode::RateLimited, "Too many requests; retry in 2 seconds.")],
+    },
+    ErrorResponse {
+        status: 500,
+        component: "InternalError",
+        description: "An error on BalamPay's side. Retrying with the same idempotency key is safe.",
+        codes: &[(ErrorCode::InternalError, "Something went wrong on our side; quote the request id to support.")],
+    },
+];
+
+/// The OpenAPI 3.1 document of the whole API, with stable key order.
+pub fn openapi_document() -> Value {
+    let mut doc = match serde_json::to_value(ApiDoc::openapi()) {
+        Ok(doc) => doc,
+        // utoipa's document is plain data (string keys, no failing `Serialize` impls).
+        Err(error) => panic!("the utoipa document does not serialize: {error}"),
+    };
+    doc["info"]["license"] = json!({"name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0"});
+    add_shared_components(&mut doc);
+    decorate_operations(&mut doc);
+    add_examples(&mut doc);
+    add_webhooks(&mut doc);
+    unwrap_described_inline_schemas(&mut doc);
+    forbid_null(&mut doc);
+    sort_object(&mut doc["components"]["schemas"]);
+    doc
+}
+
+/// The names of the webhook events and, for each, its standalone JSON Schema (draft 2020-12).
+pub fn webhook_schemas() -> Vec<(&'static str, Value)> {
+    WEBHOOKS
+        .iter()
+        .map(|webhook| {
+            let schema = match crate::webhooks::webhook_json_schema(webhook.name) {
+                Some(schema) => schema,
+                None => panic!("WEBHOOKS lists {} but it has no schema", webhook.name),
+            };
+            let mut schema = schema.to_value();
+            forbid_null(&mut schema);
+            (webhook.name, schema)
+        })
+        .collect()
+}
+
+/// The schemars generator all standalone schemas come from: draft 2020-12, definitions under
+/// `$defs`, describing what deserialization accepts.
+pub fn schema_generator() -> schemars::SchemaGenerator {
+    schemars::generate::SchemaSettings::draft2020_12().into_generator()
+}
+
+/// Security schemes, response headers and the error responses, as components.
+fn add_shared_components(doc: &mut Value) {
+    let components = &mut doc["components"];
+    components["securitySchemes"] = json!({
+        BEARER_SCHEME: {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The access token from BalamPay's authentication, as `Authorization: Bearer <token>`."
+        },
+        API_KEY_SCHEME: {
+            "type": "apiKey",
+            "in": "header",
+            "name": "x-api-key",
+            "description": "Your API key. Data is scoped to it: one key never sees another key's users."
+        }
+    });
+    components["headers"] = json!({
+        "RequestId": {
+            "description": "The id of this request, as in an error body's `request_id`; quote it to support.",
+            "required": true,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 100}
+        },
+        "RetryAfter": {
+            "description": "How many seconds to wait before retrying.",
+            "required": true,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 3600}
+        },
+        "IdempotentReplayed": {
+            "description": "`true` when this response is the replay of an earlier request with the same idempotency key; absent otherwise.",
+            "required": false,
+            "schema": {"type": "string", "enum": ["true"]}
+        }
+    });
+    let mut responses = Map::new();
+    for error in ERROR_RESPONSES {
+        let mut examples = Map::new();
+        for (code, message) in error.codes {
+            let key = match serde_json::to_value(code) {
+                Ok(Value::String(key)) => key,
+                _ => panic!("error code {code:?} does not serialize as a string"),
+            };
+            examples.insert(
+                key,
+                json!({"summary": message, "value": examples::error_body(*code, message)}),
+            );
+        }
+        let mut headers = json!({REQUEST_ID_HEADER: {"$ref": "#/components/headers/RequestId"}});
+        if error.status == 429 {
+            headers["retry-after"] = json!({"$ref": "#/components/headers/RetryAfter"});
+        }
+        responses.insert(
+            error.component.to_owned(),
+            json!({
+                "description": error.description,
+                "headers": headers,
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/ErrorBody"},
+                        "examples": examples
+                    }
+                }
+            }),
+        );
+    }
+    components["responses"] = Value::Object(responses);
+}
+
+/// Every operation: both security schemes, its error responses, and the request id header on
+/// its success responses (and the replay header on POSTs).
+fn decorate_operations(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        panic!("the document has no paths");
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else { continue };
+        for (method, operation) in item.iter_mut() {
+            let id = operation["operationId"].as_str().unwrap_or_default().to_owned();
+            let Some((_, statuses)) = OPERATION_ERRORS.iter().find(|(op, _)| *op == id) else {
+                panic!("operation {id} is missing from OPERATION_ERRORS");
+            };
+            operation["security"] = json!([{BEARER_SCHEME: [], API_KEY_SCHEME: []}]);
+            let Some(responses) = operation["responses"].as_object_mut() else {
+                panic!("operation {id} has no responses");
+            };
+            for response in responses.values_mut() {
+                let mut headers =
+                    json!({REQUEST_ID_HEADER: {"$ref": "#/components/headers/RequestId"}});
+                if method == "post" {
+                    headers[IDEMPOTENT_REPLAYED_HEADER] =
+                        json!({"$ref": "#/components/headers/IdempotentReplayed"});
+                }
+                response["headers"] = headers;
+            }
+            for status in *statuses {
+                let Some(error) = ERROR_RESPONSES.iter().find(|e| e.status == *status) else {
+                    panic!("status {status} of {id} has no error response");
+                };
+                responses.insert(
+                    status.to_string(),
+                    json!({"$ref": format!("#/components/responses/{}", error.component)}),
+                );
+            }
+        }
+    }
+}
+
+/// Puts named examples on a media type object.
+fn set_examples(media_type: &mut Value, examples: Vec<Example>) {
+    let mut map = Map::new();
+    for example in examples {
+        map.insert(
+            example.key.to_owned(),
+            json!({"summary": example.summary, "value": example.value}),
+        );
+    }
+    media_type["examples"] = Value::Object(map);
+}
+
+/// The request and response examples of every operation.
+fn add_examples(doc: &mut Value) {
+    let json = "application/json";
+    let paths = &mut doc["paths"];
+    set_examples(
+        &mut paths["/v1/users"]["post"]["requestBody"]["content"][json],
+        examples::create_user_requests(),
+    );
+    set_examples(
+        &mut paths["/v1/users"]["post"]["responses"]["201"]["content"][json],
+        examples::create_user_responses(),
+    );
+    set_examples(
+        &mut paths["/v1/users"]["get"]["responses"]["200"]["content"][json],
+        examples::user_list_responses(),
+    );
+    set_examples(
+        &mut paths["/v1/users/{userId}"]["get"]["responses"]["200"]["content"][json],
+        examples::user_responses(),
+    );
+    set_examples(
+        &mut paths["/v1/users/{userId}"]["patch"]["requestBody"]["content"][json],
+        examples::update_user_requests(),
+    );
+    set_examples(
+        &mut paths["/v1/users/{userId}"]["patch"]["responses"]["200"]["content"][json],
+        examples::user_responses(),
+    );
+    let verifications = "/v1/users/{userId}/verifications";
+    set_examples(
+        &mut paths[verifications]["post"]["requestBody"]["content"][json],
+        examples::create_verification_requests(),
+    );
+    set_examples(
+        &mut paths[verifications]["post"]["responses"]["201"]["content"][json],
+        examples::verification_responses(),
+    );
+    set_examples(
+        &mut paths[verifications]["get"]["responses"]["200"]["content"][json],
+        examples::verification_list_responses(),
+    );
+    set_examples(
+        &mut paths["/v1/users/{userId}/verifications/{verificationId}"]["get"]["responses"]["200"]
+            ["content"][json],
+        examples::verification_responses(),
+    );
+}
+
+/// The top-level `webhooks` section: one `POST` to the partner's endpoint per event.
+fn add_webhooks(doc: &mut Value) {
+    let payloads = examples::webhook_events();
+    let mut webhooks = Map::new();
+    for webhook in WEBHOOKS {
+        let mut media_type = json!({"schema": {"$ref": format!("#/components/schemas/{}", webhook.component)}});
+        set_examples(
+            &mut media_type,
+            payloads
+                .iter()
+                .filter(|(name, _)| *name == webhook.name)
+                .map(|(_, example)| example.clone())
+                .collect(),
+        );
+        webhooks.insert(
+            webhook.name.to_owned(),
+            json!({
+                "post": {
+                    "operationId": webhook.operation_id,
+                    "tags": ["Webhooks"],
+                    "summary": webhook.summary,
+                    "description": webhook.description,
+                    "security": [],
+                    "parameters": [
+                        {
+                            "name": "webhook-id",
+                            "in": "header",
+                            "required": true,
+                            "description": "The delivery's id; retries of one delivery repeat it.",
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 100}
+                        },
+                        {
+                            "name": "webhook-timestamp",
+                            "in": "header",
+                            "required": true,
+                            "description": "When the delivery was signed, in seconds since the Unix epoch. Reject deliveries more than five minutes away from your clock.",
+                            "schema": {"type": "string", "pattern": "^[0-9]{1,12}$"}
+                        },
+                        {
+                            "name": "webhook-signature",
+                            "in": "header",
+                            "required": true,
+                            "description": "Space-separated signatures `v1,<base64>`, each an HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>` keyed with the base64-decoded part of your endpoint's `whsec_` secret. Accept the delivery when one of them matches.",
+                            "schema": {"type": "string", "minLength": 4, "maxLength": 2000, "pattern": "^v1,[A-Za-z0-9+/=]+( v1,[A-Za-z0-9+/=]+)*$"}
+                        }
+                    ],
+                    "requestBody": {
+                        "required": true,
+                        "description": "The event.",
+                        "content": {"application/json": media_type}
+                    },
+                    "responses": {
+                        "200": {"description": "Any 2xx status acknowledges the delivery; anything else, or no answer within 15 seconds, is retried with exponential backoff."}
+                    }
+                }
+            }),
+        );
+    }
+    doc["webhooks"] = Value::Object(webhooks);
+}
+
+/// Removes `null` from every schema: the API never sends or accepts `null`, and absent
+/// optional fields are simply absent. Both derives describe Rust's `Option` as nullable, so
+/// this one rule, applied to both the OpenAPI document and the standalone schemas, keeps them
+/// in step with what the API does.
+pub fn forbid_null(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            for child in object.values_mut() {
+                forbid_null(child);
+            }
+            if let Some(Value::Array(types)) = object.get_mut("type") {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    let only = types.remove(0);
+                    object.insert("type".to_owned(), only);
+                }
+            }
+            for keyword in ["oneOf", "anyOf"] {
+                let Some(Value::Array(branches)) = object.get_mut(keyword) else { continue };
+                let before = branches.len();
+                branches.retain(|branch| branch != &json!({"type": "null"}));
+                if branches.len() == 1 && before > 1 {
+                    let Some(Value::Object(only)) = branches.pop() else { continue };
+                    object.remove(keyword);
+                    for (key, child) in only {
+                        // The field's own keywords (its description, say) win over the
+                        // branch's, which are the type's.
+                        object.entry(key).or_insert(child);
+                    }
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(forbid_null),
+        _ => {}
+    }
+}
+
+/// Mends how utoipa renders a documented field whose schema is inlined (the union tags):
+/// it wraps the inlined schema as `allOf: [<schema>, {type: object, description}]`, which
+/// no string can satisfy. The field becomes the inlined schema plus the description.
+fn unwrap_described_inline_schemas(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::Array(branches)) = object.get("allOf")
+                && let [Value::Object(inlined), Value::Object(wrapper)] = branches.as_slice()
+                && wrapper.get("type") == Some(&json!("object"))
+                && wrapper.keys().all(|key| key == "type" || key == "description")
+            {
+                let description = wrapper.get("description").cloned();
+                let inlined = inlined.clone();
+                object.remove("allOf");
+                object.extend(inlined);
+                if let Some(description) = description {
+                    object.insert("description".to_owned(), description);
+                }
+            }
+            object.values_mut().for_each(unwrap_described_inline_schemas);
+        }
+        Value::Array(items) => items.iter_mut().for_each(unwrap_described_inline_schemas),
+        _ => {}
+    }
+}
+
+/// Sorts an object's keys, so that long maps (component schemas) read in a stable,
+/// alphabetical order.
+fn sort_object(value: &mut Value) {
+    if let Value::Object(object) = value {
+        let mut entries: Vec<(String, Value)> = std::mem::take(object).into_iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        object.extend(entries);
+    }
+}

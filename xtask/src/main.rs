@@ -1,0 +1,79 @@
+//! `cargo xtask`: the project's own tooling.
+//!
+//! - `cargo xtask spec` regenerates the published artefacts under `spec/` from
+//!   `crates/schema`; `cargo xtask spec --check` writes nothing and fails when any of them is
+//!   stale, naming the command to run.
+//! - `cargo xtask check` runs every freshness check (today, the spec's).
+//!
+//! Checking and generating are one code path: [`codegen::run`] computes every artefact's
+//! expected contents and either writes them or compares them, so a check can never disagree
+//! with what generation would write. The same function runs as a `#[test]`, which keeps
+//! `cargo test` honest.
+
+mod codegen;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+
+use crate::codegen::{Mode, Outcome};
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [--check]
+
+commands:
+  spec [--check]   regenerate spec/ (openapi.json, openapi.yaml, webhooks/*.schema.json)
+                   from crates/schema; with --check, write nothing and fail if any is stale
+  check            run every freshness check (same as `spec --check`)
+  help             print this message";
+
+fn main() -> ExitCode {
+    match run(std::env::args().skip(1).collect()) {
+        Ok(Outcome::UpToDate | Outcome::Written) => ExitCode::SUCCESS,
+        Ok(Outcome::Stale) => ExitCode::from(1),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: Vec<String>) -> Result<Outcome> {
+    let (command, flags) = match args.split_first() {
+        Some((command, flags)) => (command.as_str(), flags),
+        None => bail!("no command given\n\n{USAGE}"),
+    };
+    let check = match flags {
+        [] => false,
+        [flag] if flag == "--check" => true,
+        other => bail!("unexpected arguments {other:?} for `{command}`\n\n{USAGE}"),
+    };
+    let root = workspace_root()?;
+    let mut out = std::io::stdout().lock();
+    match command {
+        "spec" => {
+            let mode = if check { Mode::Check } else { Mode::Write };
+            codegen::run(&root, mode, &mut out)
+        }
+        "check" if !check => codegen::run(&root, Mode::Check, &mut out),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(Outcome::UpToDate)
+        }
+        other => bail!("unknown command `{other}`\n\n{USAGE}"),
+    }
+}
+
+/// The workspace root: the parent of this crate's manifest directory.
+fn workspace_root() -> Result<PathBuf> {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = manifest_dir
+        .parent()
+        .context("xtask's manifest directory has no parent")?
+        .to_path_buf();
+    if !root.join("Cargo.toml").is_file() {
+        bail!("no Cargo.toml at the workspace root {}", root.display());
+    }
+    Ok(root)
+}
