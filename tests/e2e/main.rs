@@ -1,1 +1,7 @@
-fn main(){}
+//! End-to-end tests across the workspace: the published artefacts against the Rust types,
+//! the docs' payloads and the API's conventions.
+
+mod cross_check;
+mod spec_contract;
+mod support;
+mod webhook_fidelity;

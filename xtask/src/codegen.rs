@@ -48,7 +48,10 @@ pub fn spec_artefacts() -> Result<Vec<Artefact>> {
     let notice = generated_notice(SPEC_COMMAND);
     let document = with_leading_keys(
         balampay_schema::openapi_document(),
-        &[("openapi", None), ("x-generated", Some(Value::String(notice.clone())))],
+        &[
+            ("openapi", None),
+            ("x-generated", Some(Value::String(notice.clone()))),
+        ],
     );
     let mut artefacts = vec![
         Artefact {
@@ -66,7 +69,10 @@ pub fn spec_artefacts() -> Result<Vec<Artefact>> {
     for (name, schema) in balampay_schema::webhook_schemas() {
         let schema = with_leading_keys(
             schema,
-            &[("$schema", None), ("$comment", Some(Value::String(notice.clone())))],
+            &[
+                ("$schema", None),
+                ("$comment", Some(Value::String(notice.clone()))),
+            ],
         );
         artefacts.push(Artefact {
             path: format!("spec/webhooks/{name}.schema.json"),
@@ -136,7 +142,11 @@ pub fn run(root: &Path, mode: Mode, out: &mut dyn Write) -> Result<Outcome> {
         }
         (Mode::Write, false) => Outcome::Written,
         (Mode::Check, false) => {
-            writeln!(out, "{} generated file(s) are stale: run `{SPEC_COMMAND}` and commit the result", changed.len())?;
+            writeln!(
+                out,
+                "{} generated file(s) are stale: run `{SPEC_COMMAND}` and commit the result",
+                changed.len()
+            )?;
             Outcome::Stale
         }
     })
@@ -245,17 +255,37 @@ mod tests {
 
     #[test]
     fn generation_is_deterministic() {
-        let first: Vec<String> = spec_artefacts().expect("artefacts").into_iter().map(|a| a.contents).collect();
-        let second: Vec<String> = spec_artefacts().expect("artefacts").into_iter().map(|a| a.contents).collect();
+        let first: Vec<String> = spec_artefacts()
+            .expect("artefacts")
+            .into_iter()
+            .map(|a| a.contents)
+            .collect();
+        let second: Vec<String> = spec_artefacts()
+            .expect("artefacts")
+            .into_iter()
+            .map(|a| a.contents)
+            .collect();
         assert_eq!(first, second);
     }
 
     #[test]
     fn every_artefact_names_its_command_and_ends_with_a_newline() {
         for artefact in spec_artefacts().expect("artefacts") {
-            assert!(artefact.contents.contains(SPEC_COMMAND), "{} has no notice", artefact.path);
-            assert!(artefact.contents.ends_with('\n'), "{} has no final newline", artefact.path);
-            assert!(!artefact.contents.ends_with("\n\n"), "{} ends with a blank line", artefact.path);
+            assert!(
+                artefact.contents.contains(SPEC_COMMAND),
+                "{} has no notice",
+                artefact.path
+            );
+            assert!(
+                artefact.contents.ends_with('\n'),
+                "{} has no final newline",
+                artefact.path
+            );
+            assert!(
+                !artefact.contents.ends_with("\n\n"),
+                "{} ends with a blank line",
+                artefact.path
+            );
         }
     }
 
@@ -270,25 +300,52 @@ mod tests {
         fs::write(dir.join("spec/webhooks/user.deleted.schema.json"), "{}\n").expect("write");
 
         let mut out = Vec::new();
-        assert_eq!(run(&dir, Mode::Check, &mut out).expect("check"), Outcome::Stale);
+        assert_eq!(
+            run(&dir, Mode::Check, &mut out).expect("check"),
+            Outcome::Stale
+        );
         let report = String::from_utf8_lossy(&out);
-        assert!(report.contains("stale: spec/openapi.json differs"), "{report}");
-        assert!(report.contains("stale: spec/openapi.yaml is missing"), "{report}");
-        assert!(report.contains("stale: spec/webhooks/user.deleted.schema.json is no longer generated"), "{report}");
+        assert!(
+            report.contains("stale: spec/openapi.json differs"),
+            "{report}"
+        );
+        assert!(
+            report.contains("stale: spec/openapi.yaml is missing"),
+            "{report}"
+        );
+        assert!(
+            report.contains("stale: spec/webhooks/user.deleted.schema.json is no longer generated"),
+            "{report}"
+        );
         assert!(report.contains("run `cargo xtask spec`"), "{report}");
-        assert_eq!(fs::read_to_string(dir.join("spec/openapi.json")).expect("read"), "{}\n");
+        assert_eq!(
+            fs::read_to_string(dir.join("spec/openapi.json")).expect("read"),
+            "{}\n"
+        );
 
         let mut out = Vec::new();
-        assert_eq!(run(&dir, Mode::Write, &mut out).expect("write"), Outcome::Written);
+        assert_eq!(
+            run(&dir, Mode::Write, &mut out).expect("write"),
+            Outcome::Written
+        );
         assert!(!dir.join("spec/webhooks/user.deleted.schema.json").exists());
         let mut out = Vec::new();
-        assert_eq!(run(&dir, Mode::Check, &mut out).expect("check"), Outcome::UpToDate);
+        assert_eq!(
+            run(&dir, Mode::Check, &mut out).expect("check"),
+            Outcome::UpToDate
+        );
         fs::remove_dir_all(&dir).expect("clean up");
     }
 
     #[test]
     fn first_difference_names_the_line() {
-        assert_eq!(first_difference("a\nb\n", "a\nc\n"), "line 2: found `b`, expected `c`");
-        assert_eq!(first_difference("a\n", "a\nb\n"), "line 2: lines missing at the end");
+        assert_eq!(
+            first_difference("a\nb\n", "a\nc\n"),
+            "line 2: found `b`, expected `c`"
+        );
+        assert_eq!(
+            first_difference("a\n", "a\nb\n"),
+            "line 2: lines missing at the end"
+        );
     }
 }

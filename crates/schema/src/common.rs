@@ -128,7 +128,12 @@ pub struct GovernmentId {
     #[serde(rename = "type")]
     pub id_type: GovernmentIdType,
     /// The document number as printed on it.
-    #[schema(min_length = 4, max_length = 64, pattern = "^[A-Za-z0-9 -]+$", example = "X12345678")]
+    #[schema(
+        min_length = 4,
+        max_length = 64,
+        pattern = "^[A-Za-z0-9 -]+$",
+        example = "X12345678"
+    )]
     #[schemars(length(min = 4, max = 64), regex(pattern = "^[A-Za-z0-9 -]+$"))]
     pub number: String,
     /// The country that issued the document.

@@ -98,7 +98,11 @@ pub struct ErrorDetail {
     /// What is wrong, for programs.
     pub code: FieldErrorCode,
     /// What is wrong, for people.
-    #[schema(min_length = 1, max_length = 1000, example = "must be an E.164 phone number such as +573013185684")]
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        example = "must be an E.164 phone number such as +573013185684"
+    )]
     #[schemars(length(min = 1, max = 1000))]
     pub message: String,
 }
@@ -109,7 +113,11 @@ pub struct ErrorBody {
     /// What went wrong, for programs.
     pub code: ErrorCode,
     /// What went wrong, for people (English; may change between releases).
-    #[schema(min_length = 1, max_length = 1000, example = "The request body has 1 invalid field.")]
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        example = "The request body has 1 invalid field."
+    )]
     #[schemars(length(min = 1, max = 1000))]
     pub message: String,
     /// Field-level problems; empty when the error is not about particular fields.

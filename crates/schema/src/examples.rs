@@ -82,7 +82,10 @@ fn new_york_address() -> Address {
 }
 
 fn crm_metadata() -> Metadata {
-    Metadata(BTreeMap::from([("crm_id".to_owned(), "cus_8842".to_owned())]))
+    Metadata(BTreeMap::from([(
+        "crm_id".to_owned(),
+        "cus_8842".to_owned(),
+    )]))
 }
 
 fn create_individual() -> CreateIndividualUserRequest {

@@ -10,14 +10,12 @@ use utoipa::OpenApi;
 
 use crate::errors::{ErrorBody, ErrorCode};
 use crate::examples::{self, Example};
-use crate::users::{
-    CreateUserRequest, ListUsersQuery, UpdateUserRequest, User, UserList,
-};
+use crate::users::{CreateUserRequest, ListUsersQuery, UpdateUserRequest, User, UserList};
 use crate::verifications::{
     CreateVerificationRequest, ListVerificationsQuery, Verification, VerificationList,
 };
 use crate::webhooks::{
-    UserCreatedEvent, VerificationAcceptedEvent, VerificationFailedEvent, WEBHOOKS, WebhookEvent,
+    UserCreatedEvent, VerificationAcceptedEvent, VerificationFailedEvent, WEBHOOKS,
 };
 
 /// The version of the API contract, published as `info.version`. It follows semantic
@@ -149,7 +147,13 @@ struct IdempotencyKey {
     /// A key you choose, unique per distinct request (1 to 255 printable ASCII characters; a
     /// UUID is a good choice). Retrying with the same key and body replays the first response;
     /// the same key with a different body answers `409`.
-    #[param(rename = "idempotency-key", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$", example = "user-123")]
+    #[param(
+        rename = "idempotency-key",
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[\\x21-\\x7E]+$",
+        example = "user-123"
+    )]
     idempotency_key: String,
 }
 
@@ -205,7 +209,6 @@ struct VerificationPath {
     ),
     components(schemas(
         ErrorBody,
-        WebhookEvent,
         UserCreatedEvent,
         VerificationAcceptedEvent,
         VerificationFailedEvent,
@@ -224,7 +227,10 @@ pub const OPERATION_ERRORS: &[(&str, &[u16])] = &[
     ("listUsers", &[400, 401, 429, 500]),
     ("getUser", &[400, 401, 404, 429, 500]),
     ("updateUser", &[400, 401, 404, 409, 413, 415, 422, 429, 500]),
-    ("createVerification", &[400, 401, 404, 409, 413, 415, 422, 429, 500]),
+    (
+        "createVerification",
+        &[400, 401, 404, 409, 413, 415, 422, 429, 500],
+    ),
     ("listVerifications", &[400, 401, 404, 429, 500]),
     ("getVerification", &[400, 401, 404, 429, 500]),
 ];
@@ -244,15 +250,24 @@ const ERROR_RESPONSES: &[ErrorResponse] = &[
         component: "BadRequest",
         description: "The request is malformed: its JSON does not parse, or a path id, query parameter or header is not valid (a POST without `idempotency-key` included).",
         codes: &[
-            (ErrorCode::BadRequest, "The path parameter userId is not a valid UUID."),
-            (ErrorCode::IdempotencyKeyMissing, "The idempotency-key header is required on POST requests."),
+            (
+                ErrorCode::BadRequest,
+                "The path parameter userId is not a valid UUID.",
+            ),
+            (
+                ErrorCode::IdempotencyKeyMissing,
+                "The idempotency-key header is required on POST requests.",
+            ),
         ],
     },
     ErrorResponse {
         status: 401,
         component: "Unauthorized",
         description: "The bearer token or the API key is missing or not valid.",
-        codes: &[(ErrorCode::Unauthorized, "A valid bearer token and x-api-key are required.")],
+        codes: &[(
+            ErrorCode::Unauthorized,
+            "A valid bearer token and x-api-key are required.",
+        )],
     },
     ErrorResponse {
         status: 404,
@@ -265,10 +280,22 @@ const ERROR_RESPONSES: &[ErrorResponse] = &[
         component: "Conflict",
         description: "The request conflicts with an earlier one or with the resource's state: an idempotency key reused with another body or still in flight, an email another user has, a verification already in progress or done, or a suspended or closed user.",
         codes: &[
-            (ErrorCode::IdempotencyKeyReused, "This idempotency key was used with a different request."),
-            (ErrorCode::IdempotencyKeyInUse, "A request with this idempotency key is still being processed."),
-            (ErrorCode::EmailTaken, "Another user already has this email."),
-            (ErrorCode::VerificationInProgress, "The user has a verification session in progress."),
+            (
+                ErrorCode::IdempotencyKeyReused,
+                "This idempotency key was used with a different request.",
+            ),
+            (
+                ErrorCode::IdempotencyKeyInUse,
+                "A request with this idempotency key is still being processed.",
+            ),
+            (
+                ErrorCode::EmailTaken,
+                "Another user already has this email.",
+            ),
+            (
+                ErrorCode::VerificationInProgress,
+                "The user has a verification session in progress.",
+            ),
             (ErrorCode::AlreadyVerified, "The user is already verified."),
             (ErrorCode::UserNotActive, "The user is suspended or closed."),
         ],
@@ -277,31 +304,46 @@ const ERROR_RESPONSES: &[ErrorResponse] = &[
         status: 413,
         component: "PayloadTooLarge",
         description: "The request body is larger than 1 MiB.",
-        codes: &[(ErrorCode::PayloadTooLarge, "The request body is larger than 1 MiB.")],
+        codes: &[(
+            ErrorCode::PayloadTooLarge,
+            "The request body is larger than 1 MiB.",
+        )],
     },
     ErrorResponse {
         status: 415,
         component: "UnsupportedMediaType",
         description: "The request body is not `application/json`.",
-        codes: &[(ErrorCode::UnsupportedMediaType, "The request body must be application/json.")],
+        codes: &[(
+            ErrorCode::UnsupportedMediaType,
+            "The request body must be application/json.",
+        )],
     },
     ErrorResponse {
         status: 422,
         component: "ValidationFailed",
         description: "The JSON body parses but breaks the schema or a business rule; `details` names each offending field by its JSON pointer.",
-        codes: &[(ErrorCode::ValidationFailed, "The request body has 1 invalid field.")],
+        codes: &[(
+            ErrorCode::ValidationFailed,
+            "The request body has 1 invalid field.",
+        )],
     },
     ErrorResponse {
         status: 429,
         component: "TooManyRequests",
         description: "Too many requests: wait for the `Retry-After` header's seconds, then retry.",
-        codes: &[(ErrorCode::RateLimited, "Too many requests; retry in 2 seconds.")],
+        codes: &[(
+            ErrorCode::RateLimited,
+            "Too many requests; retry in 2 seconds.",
+        )],
     },
     ErrorResponse {
         status: 500,
         component: "InternalError",
         description: "An error on BalamPay's side. Retrying with the same idempotency key is safe.",
-        codes: &[(ErrorCode::InternalError, "Something went wrong on our side; quote the request id to support.")],
+        codes: &[(
+            ErrorCode::InternalError,
+            "Something went wrong on our side; quote the request id to support.",
+        )],
     },
 ];
 
@@ -312,13 +354,14 @@ pub fn openapi_document() -> Value {
         // utoipa's document is plain data (string keys, no failing `Serialize` impls).
         Err(error) => panic!("the utoipa document does not serialize: {error}"),
     };
-    doc["info"]["license"] = json!({"name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0"});
+    doc["info"]["license"] =
+        json!({"name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0"});
     add_shared_components(&mut doc);
     decorate_operations(&mut doc);
     add_examples(&mut doc);
     add_webhooks(&mut doc);
     unwrap_described_inline_schemas(&mut doc);
-    forbid_null(&mut doc);
+    normalize(&mut doc);
     sort_object(&mut doc["components"]["schemas"]);
     doc
 }
@@ -333,7 +376,7 @@ pub fn webhook_schemas() -> Vec<(&'static str, Value)> {
                 None => panic!("WEBHOOKS lists {} but it has no schema", webhook.name),
             };
             let mut schema = schema.to_value();
-            forbid_null(&mut schema);
+            normalize(&mut schema);
             (webhook.name, schema)
         })
         .collect()
@@ -419,9 +462,14 @@ fn decorate_operations(doc: &mut Value) {
         panic!("the document has no paths");
     };
     for item in paths.values_mut() {
-        let Some(item) = item.as_object_mut() else { continue };
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
         for (method, operation) in item.iter_mut() {
-            let id = operation["operationId"].as_str().unwrap_or_default().to_owned();
+            let id = operation["operationId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             let Some((_, statuses)) = OPERATION_ERRORS.iter().find(|(op, _)| *op == id) else {
                 panic!("operation {id} is missing from OPERATION_ERRORS");
             };
@@ -516,7 +564,8 @@ fn add_webhooks(doc: &mut Value) {
     let payloads = examples::webhook_events();
     let mut webhooks = Map::new();
     for webhook in WEBHOOKS {
-        let mut media_type = json!({"schema": {"$ref": format!("#/components/schemas/{}", webhook.component)}});
+        let mut media_type =
+            json!({"schema": {"$ref": format!("#/components/schemas/{}", webhook.component)}});
         set_examples(
             &mut media_type,
             payloads
@@ -572,6 +621,70 @@ fn add_webhooks(doc: &mut Value) {
     doc["webhooks"] = Value::Object(webhooks);
 }
 
+/// The rules both derives' output goes through, so that the two descriptions of one type
+/// have the same shape: no `null` ([`forbid_null`]) and closed string sets as `enum`
+/// ([`enums_as_enum`]).
+pub fn normalize(value: &mut Value) {
+    forbid_null(value);
+    enums_as_enum(value);
+}
+
+/// Rewrites a `oneOf` of single string constants (schemars' rendering of an enum whose
+/// variants have doc comments) as one `enum`, with the variants' docs appended to the
+/// description as a list. Validators then report an unknown value as an `enum` error naming
+/// the allowed values, rather than as "not valid under any of the schemas".
+pub fn enums_as_enum(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            object.values_mut().for_each(enums_as_enum);
+            let Some(Value::Array(branches)) = object.get("oneOf") else {
+                return;
+            };
+            let mut values = Vec::new();
+            let mut docs = Vec::new();
+            for branch in branches {
+                let Some(branch) = branch.as_object() else {
+                    return;
+                };
+                let constant = match (branch.get("const"), branch.get("enum")) {
+                    (Some(Value::String(c)), None) => c.clone(),
+                    (None, Some(Value::Array(one))) if one.len() == 1 => match &one[0] {
+                        Value::String(c) => c.clone(),
+                        _ => return,
+                    },
+                    _ => return,
+                };
+                let known = ["type", "const", "enum", "description"];
+                if branch.keys().any(|key| !known.contains(&key.as_str()))
+                    || branch.get("type").is_some_and(|t| t != "string")
+                {
+                    return;
+                }
+                if let Some(Value::String(doc)) = branch.get("description") {
+                    docs.push(format!("- `{constant}`: {}", doc.replace('\n', " ")));
+                }
+                values.push(Value::String(constant));
+            }
+            object.remove("oneOf");
+            object.insert("type".to_owned(), json!("string"));
+            object.insert("enum".to_owned(), Value::Array(values));
+            if !docs.is_empty() {
+                let intro = object
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let text = format!("{intro}\n\n{}", docs.join("\n"));
+                object.insert(
+                    "description".to_owned(),
+                    Value::String(text.trim().to_owned()),
+                );
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(enums_as_enum),
+        _ => {}
+    }
+}
+
 /// Removes `null` from every schema: the API never sends or accepts `null`, and absent
 /// optional fields are simply absent. Both derives describe Rust's `Option` as nullable, so
 /// this one rule, applied to both the OpenAPI document and the standalone schemas, keeps them
@@ -590,11 +703,15 @@ pub fn forbid_null(value: &mut Value) {
                 }
             }
             for keyword in ["oneOf", "anyOf"] {
-                let Some(Value::Array(branches)) = object.get_mut(keyword) else { continue };
+                let Some(Value::Array(branches)) = object.get_mut(keyword) else {
+                    continue;
+                };
                 let before = branches.len();
                 branches.retain(|branch| branch != &json!({"type": "null"}));
                 if branches.len() == 1 && before > 1 {
-                    let Some(Value::Object(only)) = branches.pop() else { continue };
+                    let Some(Value::Object(only)) = branches.pop() else {
+                        continue;
+                    };
                     object.remove(keyword);
                     for (key, child) in only {
                         // The field's own keywords (its description, say) win over the
@@ -618,7 +735,9 @@ fn unwrap_described_inline_schemas(value: &mut Value) {
             if let Some(Value::Array(branches)) = object.get("allOf")
                 && let [Value::Object(inlined), Value::Object(wrapper)] = branches.as_slice()
                 && wrapper.get("type") == Some(&json!("object"))
-                && wrapper.keys().all(|key| key == "type" || key == "description")
+                && wrapper
+                    .keys()
+                    .all(|key| key == "type" || key == "description")
             {
                 let description = wrapper.get("description").cloned();
                 let inlined = inlined.clone();
@@ -628,7 +747,9 @@ fn unwrap_described_inline_schemas(value: &mut Value) {
                     object.insert("description".to_owned(), description);
                 }
             }
-            object.values_mut().for_each(unwrap_described_inline_schemas);
+            object
+                .values_mut()
+                .for_each(unwrap_described_inline_schemas);
         }
         Value::Array(items) => items.iter_mut().for_each(unwrap_described_inline_schemas),
         _ => {}
