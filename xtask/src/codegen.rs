@@ -27,8 +27,31 @@ pub enum Outcome {
     Stale,
 }
 
-/// The command that regenerates what this module checks.
+/// The command that regenerates the 3.1 spec and the webhook schemas.
 pub const SPEC_COMMAND: &str = "cargo xtask spec";
+
+/// The command that regenerates the 3.0 spec and the client (and, first, the 3.1 spec).
+pub const CLIENT_COMMAND: &str = "cargo xtask client";
+
+/// A set of artefacts generated together by one command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Set {
+    /// `spec/openapi.json`, `spec/openapi.yaml`, `spec/webhooks/*` (`cargo xtask spec`).
+    Spec,
+    /// The spec set plus `spec/openapi-3.0.json` and the generated client
+    /// (`cargo xtask client`).
+    Client,
+}
+
+impl Set {
+    /// The command that writes this set.
+    pub fn command(self) -> &'static str {
+        match self {
+            Set::Spec => SPEC_COMMAND,
+            Set::Client => CLIENT_COMMAND,
+        }
+    }
+}
 
 /// The text every generated file carries, naming the command that made it.
 pub fn generated_notice(command: &str) -> String {
@@ -43,7 +66,18 @@ pub struct Artefact {
     pub contents: String,
 }
 
-/// Every artefact of `cargo xtask spec`, in a fixed order.
+/// Every artefact of a set, in a fixed order.
+pub fn artefacts(set: Set, out: &mut dyn Write) -> Result<Vec<Artefact>> {
+    let mut artefacts = spec_artefacts()?;
+    if set == Set::Client {
+        let openapi = &artefacts[0];
+        debug_assert_eq!(openapi.path, "spec/openapi.json");
+        artefacts.extend(crate::client::client_artefacts(&openapi.contents, out)?);
+    }
+    Ok(artefacts)
+}
+
+/// Every artefact of `cargo xtask spec`, in a fixed order (`spec/openapi.json` first).
 pub fn spec_artefacts() -> Result<Vec<Artefact>> {
     let notice = generated_notice(SPEC_COMMAND);
     let document = with_leading_keys(
@@ -86,9 +120,10 @@ pub fn spec_artefacts() -> Result<Vec<Artefact>> {
 /// stale (a webhook event that was removed, say).
 const GENERATED_DIRS: &[&str] = &["spec/webhooks"];
 
-/// Writes or checks every artefact, reporting to `out`.
-pub fn run(root: &Path, mode: Mode, out: &mut dyn Write) -> Result<Outcome> {
-    let artefacts = spec_artefacts()?;
+/// Writes or checks every artefact of a set, reporting to `out`.
+pub fn run(root: &Path, set: Set, mode: Mode, out: &mut dyn Write) -> Result<Outcome> {
+    let artefacts = artefacts(set, out)?;
+    let command = set.command();
     let mut changed = Vec::new();
     for artefact in &artefacts {
         let path = root.join(&artefact.path);
@@ -116,7 +151,7 @@ pub fn run(root: &Path, mode: Mode, out: &mut dyn Write) -> Result<Outcome> {
                 None => writeln!(out, "stale: {} is missing", artefact.path)?,
                 Some(current) => writeln!(
                     out,
-                    "stale: {} differs from what `{SPEC_COMMAND}` generates ({})",
+                    "stale: {} differs from what `{command}` generates ({})",
                     artefact.path,
                     first_difference(current, &artefact.contents)
                 )?,
@@ -174,7 +209,7 @@ fn orphans(root: &Path, artefacts: &[Artefact]) -> Result<Vec<String>> {
 }
 
 /// Pretty JSON with a trailing newline.
-fn to_json(value: &Value) -> Result<String> {
+pub fn to_json(value: &Value) -> Result<String> {
     let mut text = serde_json::to_string_pretty(value).context("failed to render JSON")?;
     text.push('\n');
     Ok(text)
@@ -239,12 +274,12 @@ mod tests {
         crate::workspace_root().expect("workspace root")
     }
 
-    /// The checked-in spec is what `cargo xtask spec` would write now. When this fails, run
-    /// `cargo xtask spec` and commit the result.
+    /// The checked-in spec, 3.0 spec and client are what `cargo xtask client` would write
+    /// now. When this fails, run the command it names and commit the result.
     #[test]
-    fn checked_in_spec_is_fresh() {
+    fn checked_in_artefacts_are_fresh() {
         let mut out = Vec::new();
-        let outcome = run(&root(), Mode::Check, &mut out).expect("check runs");
+        let outcome = run(&root(), Set::Client, Mode::Check, &mut out).expect("check runs");
         assert_eq!(
             outcome,
             Outcome::UpToDate,
@@ -253,26 +288,31 @@ mod tests {
         );
     }
 
+    fn all_artefacts() -> Vec<Artefact> {
+        artefacts(Set::Client, &mut Vec::new()).expect("artefacts")
+    }
+
     #[test]
     fn generation_is_deterministic() {
-        let first: Vec<String> = spec_artefacts()
-            .expect("artefacts")
-            .into_iter()
-            .map(|a| a.contents)
-            .collect();
-        let second: Vec<String> = spec_artefacts()
-            .expect("artefacts")
-            .into_iter()
-            .map(|a| a.contents)
-            .collect();
+        let first: Vec<String> = all_artefacts().into_iter().map(|a| a.contents).collect();
+        let second: Vec<String> = all_artefacts().into_iter().map(|a| a.contents).collect();
         assert_eq!(first, second);
     }
 
     #[test]
     fn every_artefact_names_its_command_and_ends_with_a_newline() {
-        for artefact in spec_artefacts().expect("artefacts") {
+        for artefact in all_artefacts() {
+            let command = if artefact.path.starts_with("spec/openapi-3.0")
+                || artefact.path.starts_with("crates/client")
+            {
+                CLIENT_COMMAND
+            } else {
+                SPEC_COMMAND
+            };
             assert!(
-                artefact.contents.contains(SPEC_COMMAND),
+                artefact
+                    .contents
+                    .contains(&format!("Generated by `{command}`")),
                 "{} has no notice",
                 artefact.path
             );
@@ -301,7 +341,7 @@ mod tests {
 
         let mut out = Vec::new();
         assert_eq!(
-            run(&dir, Mode::Check, &mut out).expect("check"),
+            run(&dir, Set::Spec, Mode::Check, &mut out).expect("check"),
             Outcome::Stale
         );
         let report = String::from_utf8_lossy(&out);
@@ -325,13 +365,13 @@ mod tests {
 
         let mut out = Vec::new();
         assert_eq!(
-            run(&dir, Mode::Write, &mut out).expect("write"),
+            run(&dir, Set::Spec, Mode::Write, &mut out).expect("write"),
             Outcome::Written
         );
         assert!(!dir.join("spec/webhooks/user.deleted.schema.json").exists());
         let mut out = Vec::new();
         assert_eq!(
-            run(&dir, Mode::Check, &mut out).expect("check"),
+            run(&dir, Set::Spec, Mode::Check, &mut out).expect("check"),
             Outcome::UpToDate
         );
         fs::remove_dir_all(&dir).expect("clean up");

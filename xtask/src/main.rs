@@ -3,13 +3,17 @@
 //! - `cargo xtask spec` regenerates the published artefacts under `spec/` from
 //!   `crates/schema`; `cargo xtask spec --check` writes nothing and fails when any of them is
 //!   stale, naming the command to run.
-//! - `cargo xtask check` runs every freshness check (today, the spec's).
+//! - `cargo xtask client` regenerates the spec, then down-converts it to
+//!   `spec/openapi-3.0.json` (printing what 3.0 cannot say) and generates
+//!   `crates/client/src/generated.rs` with progenitor.
+//! - `cargo xtask check` runs every freshness check.
 //!
 //! Checking and generating are one code path: [`codegen::run`] computes every artefact's
 //! expected contents and either writes them or compares them, so a check can never disagree
 //! with what generation would write. The same function runs as a `#[test]`, which keeps
 //! `cargo test` honest.
 
+mod client;
 mod codegen;
 
 use std::path::PathBuf;
@@ -17,7 +21,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 
-use crate::codegen::{Mode, Outcome};
+use crate::codegen::{Mode, Outcome, Set};
 
 const USAGE: &str = "\
 usage: cargo xtask <command> [--check]
@@ -25,7 +29,9 @@ usage: cargo xtask <command> [--check]
 commands:
   spec [--check]   regenerate spec/ (openapi.json, openapi.yaml, webhooks/*.schema.json)
                    from crates/schema; with --check, write nothing and fail if any is stale
-  check            run every freshness check (same as `spec --check`)
+  client [--check] regenerate the spec, then spec/openapi-3.0.json (3.1 -> 3.0.3, with a
+                   report of what 3.0 cannot say) and crates/client/src/generated.rs
+  check            run every freshness check (same as `client --check`)
   help             print this message";
 
 fn main() -> ExitCode {
@@ -51,12 +57,11 @@ fn run(args: Vec<String>) -> Result<Outcome> {
     };
     let root = workspace_root()?;
     let mut out = std::io::stdout().lock();
+    let mode = if check { Mode::Check } else { Mode::Write };
     match command {
-        "spec" => {
-            let mode = if check { Mode::Check } else { Mode::Write };
-            codegen::run(&root, mode, &mut out)
-        }
-        "check" if !check => codegen::run(&root, Mode::Check, &mut out),
+        "spec" => codegen::run(&root, Set::Spec, mode, &mut out),
+        "client" => codegen::run(&root, Set::Client, mode, &mut out),
+        "check" if !check => codegen::run(&root, Set::Client, Mode::Check, &mut out),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(Outcome::UpToDate)

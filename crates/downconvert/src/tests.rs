@@ -41,14 +41,17 @@ fn version_becomes_3_0_3() {
 
 #[test]
 fn only_3_1_documents_are_accepted() {
-    assert_eq!(convert(&json!([])).unwrap_err(), Error::NotAnObject);
     assert_eq!(
-        convert(&json!({"openapi": "3.0.3"})).unwrap_err(),
+        convert(&json!([])).expect_err("must fail"),
+        Error::NotAnObject
+    );
+    assert_eq!(
+        convert(&json!({"openapi": "3.0.3"})).expect_err("must fail"),
         Error::NotOpenApi31 {
             found: Some("3.0.3".into())
         }
     );
-    let missing = convert(&json!({"info": {}})).unwrap_err();
+    let missing = convert(&json!({"info": {}})).expect_err("must fail");
     assert_eq!(
         missing.to_string(),
         "the document has no `openapi` version string at /openapi"
@@ -328,7 +331,7 @@ fn parameters_are_never_nullable() {
 fn mutual_tls_is_an_error_not_a_silent_drop() {
     let mut doc = document_with_schema(json!({}));
     doc["components"]["securitySchemes"] = json!({"mtls": {"type": "mutualTLS"}});
-    let error = convert(&doc).unwrap_err();
+    let error = convert(&doc).expect_err("must fail");
     assert_eq!(
         error.to_string(),
         "/components/securitySchemes/mtls cannot be expressed in OpenAPI 3.0: the mutualTLS security scheme type exists only in 3.1"

@@ -1,0 +1,27 @@
+#![doc = include_str!("../README.md")]
+
+// The generated module keeps progenitor's output as is; these are the workspace lints it
+// does not meet, and nothing more.
+#[allow(
+    missing_docs,
+    unused_qualifications,
+    clippy::unwrap_used,
+    clippy::needless_lifetimes,
+    clippy::redundant_field_names,
+    clippy::clone_on_copy,
+    clippy::too_many_arguments,
+    clippy::doc_lazy_continuation
+)]
+mod generated;
+
+mod api;
+pub mod unions;
+pub mod webhooks;
+
+pub use api::{
+    ApiError, BalamPay, BalamPayBuilder, BuildError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+    ListUsers, ListVerifications, new_idempotency_key,
+};
+pub use generated::*;
+pub use unions::{CreateUserRequest, CreateVerificationRequest, UpdateUserRequest, User};
+pub use webhooks::{WebhookEvent, WebhookSecret, parse_event};

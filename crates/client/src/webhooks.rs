@@ -1,0 +1,283 @@
+//! Receiving webhooks: verify a delivery's signature, then parse its body into one typed
+//! enum.
+//!
+//! Deliveries are signed the Standard Webhooks way: the `webhook-signature` header holds
+//! space-separated `v1,<base64>` signatures, each an HMAC-SHA256 of
+//! `<webhook-id>.<webhook-timestamp>.<body>` keyed with the base64 part of the endpoint's
+//! `whsec_` secret.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::types;
+use crate::unions::tagged_union;
+
+tagged_union! {
+    /// Any webhook delivery, told apart by `event`.
+    WebhookEvent by "event" {
+        /// `user.created`: a user was created.
+        "user.created" => UserCreated(types::UserCreatedEvent),
+        /// `user.verification.accepted`: a verification was approved.
+        "user.verification.accepted" => VerificationAccepted(types::VerificationAcceptedEvent),
+        /// `user.verification.failed`: a verification was rejected.
+        "user.verification.failed" => VerificationFailed(types::VerificationFailedEvent),
+    }
+}
+
+/// Why a webhook body could not be read as an event.
+#[derive(Debug)]
+pub enum ParseError {
+    /// The body is not JSON; `line` and `column` say where it breaks.
+    NotJson {
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error.
+        column: usize,
+        /// What the JSON parser said.
+        message: String,
+    },
+    /// The body is JSON but not an envelope `{"event": "...", "data": {...}}`.
+    NotAnEnvelope(String),
+    /// The `event` names no event this client knows.
+    UnknownEvent(String),
+    /// The payload does not match its event's schema: `path` says where.
+    InvalidPayload {
+        /// The event named by the envelope.
+        event: String,
+        /// Where in the body the problem is, as a dotted path (`data.reasons[0].created_at`).
+        path: String,
+        /// What is wrong there.
+        message: String,
+    },
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParseError::NotJson {
+                line,
+                column,
+                message,
+            } => write!(
+                f,
+                "webhook body is not JSON (line {line}, column {column}): {message}"
+            ),
+            ParseError::NotAnEnvelope(message) => {
+                write!(f, "webhook body is not an event envelope: {message}")
+            }
+            ParseError::UnknownEvent(event) => write!(
+                f,
+                "unknown webhook event {event:?}; known events: {}",
+                WebhookEvent::TAGS.join(", ")
+            ),
+            ParseError::InvalidPayload {
+                event,
+                path,
+                message,
+            } => write!(f, "invalid {event} payload at `{path}`: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Parses a raw webhook body into a typed event.
+pub fn parse_event(body: &[u8]) -> Result<WebhookEvent, ParseError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|error| ParseError::NotJson {
+            line: error.line(),
+            column: error.column(),
+            message: error.to_string(),
+        })?;
+    let event = match value.get("event") {
+        _ if !value.is_object() => {
+            return Err(ParseError::NotAnEnvelope(
+                "the body is not a JSON object".into(),
+            ));
+        }
+        None => {
+            return Err(ParseError::NotAnEnvelope(
+                "it has no `event` property".into(),
+            ));
+        }
+        Some(serde_json::Value::String(event)) => event.clone(),
+        Some(_) => return Err(ParseError::NotAnEnvelope("`event` is not a string".into())),
+    };
+    if !WebhookEvent::TAGS.contains(&event.as_str()) {
+        return Err(ParseError::UnknownEvent(event));
+    }
+    // Deserializing the branch through serde_path_to_error gives the exact place of a
+    // problem, which serde's own errors do not.
+    let invalid =
+        |error: serde_path_to_error::Error<serde_json::Error>| ParseError::InvalidPayload {
+            event: event.clone(),
+            path: error.path().to_string(),
+            message: error.inner().to_string(),
+        };
+    match event.as_str() {
+        "user.created" => serde_path_to_error::deserialize(&value)
+            .map(WebhookEvent::UserCreated)
+            .map_err(invalid),
+        "user.verification.accepted" => serde_path_to_error::deserialize(&value)
+            .map(WebhookEvent::VerificationAccepted)
+            .map_err(invalid),
+        _ => serde_path_to_error::deserialize(&value)
+            .map(WebhookEvent::VerificationFailed)
+            .map_err(invalid),
+    }
+}
+
+/// An endpoint's signing secret (`whsec_<base64>`). Its `Debug` output never shows the key.
+#[derive(Clone)]
+pub struct WebhookSecret {
+    key: Vec<u8>,
+}
+
+impl fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WebhookSecret(<redacted>)")
+    }
+}
+
+/// Why a delivery's signature was not accepted. No variant carries the secret or a
+/// signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignatureError {
+    /// The secret is not `whsec_` followed by base64.
+    InvalidSecret,
+    /// A required header is absent or not ASCII (`webhook-id`, `webhook-timestamp`,
+    /// `webhook-signature`).
+    MissingHeader(&'static str),
+    /// `webhook-timestamp` is not a whole number of seconds.
+    InvalidTimestamp,
+    /// The timestamp is further from now than the tolerance (a replay, or a skewed clock).
+    TimestampOutOfTolerance {
+        /// How far from now, in seconds (positive: in the past).
+        age_seconds: i64,
+    },
+    /// No `v1` signature in the header matches the body.
+    NoMatchingSignature,
+}
+
+impl fmt::Display for SignatureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SignatureError::InvalidSecret => {
+                f.write_str("the webhook secret is not `whsec_` followed by base64")
+            }
+            SignatureError::MissingHeader(name) => {
+                write!(f, "the {name} header is missing or not ASCII")
+            }
+            SignatureError::InvalidTimestamp => {
+                f.write_str("webhook-timestamp is not a whole number of seconds")
+            }
+            SignatureError::TimestampOutOfTolerance { age_seconds } => write!(
+                f,
+                "webhook-timestamp is {age_seconds} s away from now, outside the tolerance"
+            ),
+            SignatureError::NoMatchingSignature => {
+                f.write_str("no v1 signature in webhook-signature matches the body")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SignatureError {}
+
+/// How far a delivery's timestamp may be from the receiver's clock.
+pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(5 * 60);
+
+impl WebhookSecret {
+    /// Reads a `whsec_<base64>` secret.
+    pub fn new(secret: &str) -> Result<Self, SignatureError> {
+        let encoded = secret
+            .strip_prefix("whsec_")
+            .ok_or(SignatureError::InvalidSecret)?;
+        let key = BASE64
+            .decode(encoded)
+            .map_err(|_| SignatureError::InvalidSecret)?;
+        if key.is_empty() {
+            return Err(SignatureError::InvalidSecret);
+        }
+        Ok(Self { key })
+    }
+
+    /// The `v1,<base64>` signature of a delivery (what a sender puts in `webhook-signature`).
+    pub fn sign(&self, id: &str, timestamp: i64, body: &[u8]) -> String {
+        format!(
+            "v1,{}",
+            BASE64.encode(self.mac(id, timestamp, body).finalize().into_bytes())
+        )
+    }
+
+    fn mac(&self, id: &str, timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
+        // HMAC accepts keys of any length, so this cannot fail.
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!());
+        mac.update(id.as_bytes());
+        mac.update(b".");
+        mac.update(timestamp.to_string().as_bytes());
+        mac.update(b".");
+        mac.update(body);
+        mac
+    }
+
+    /// Verifies a delivery's headers against its raw body, with the receiver's clock and
+    /// [`DEFAULT_TOLERANCE`]. `header` looks a header up by its lower-case name.
+    pub fn verify<'h>(
+        &self,
+        header: impl Fn(&str) -> Option<&'h str>,
+        body: &[u8],
+    ) -> Result<(), SignatureError> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or_default();
+        self.verify_at(header, body, now, DEFAULT_TOLERANCE)
+    }
+
+    /// [`Self::verify`] with an explicit clock and tolerance (for tests and replays).
+    pub fn verify_at<'h>(
+        &self,
+        header: impl Fn(&str) -> Option<&'h str>,
+        body: &[u8],
+        now_unix_seconds: i64,
+        tolerance: Duration,
+    ) -> Result<(), SignatureError> {
+        let id = header("webhook-id").ok_or(SignatureError::MissingHeader("webhook-id"))?;
+        let timestamp = header("webhook-timestamp")
+            .ok_or(SignatureError::MissingHeader("webhook-timestamp"))?;
+        let signatures = header("webhook-signature")
+            .ok_or(SignatureError::MissingHeader("webhook-signature"))?;
+        let timestamp: i64 = timestamp
+            .trim()
+            .parse()
+            .map_err(|_| SignatureError::InvalidTimestamp)?;
+        let age = now_unix_seconds - timestamp;
+        if age.unsigned_abs() > tolerance.as_secs() {
+            return Err(SignatureError::TimestampOutOfTolerance { age_seconds: age });
+        }
+        for candidate in signatures.split(' ') {
+            let Some(encoded) = candidate.strip_prefix("v1,") else {
+                continue;
+            };
+            let Ok(signature) = BASE64.decode(encoded) else {
+                continue;
+            };
+            // `verify_slice` compares in constant time.
+            if self
+                .mac(id, timestamp, body)
+                .verify_slice(&signature)
+                .is_ok()
+            {
+                return Ok(());
+            }
+        }
+        Err(SignatureError::NoMatchingSignature)
+    }
+}
