@@ -1,7 +1,9 @@
 //! End-to-end tests across the workspace: the published artefacts against the Rust types,
 //! the docs' payloads and the API's conventions.
 
+mod client;
 mod cross_check;
 mod spec_contract;
 mod support;
+mod test_server;
 mod webhook_fidelity;

@@ -182,3 +182,75 @@ fn collect_refs(value: &Value, into: &mut Vec<String>) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minimal(schemas: Value) -> Value {
+        json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {},
+            "components": {"schemas": schemas}
+        })
+    }
+
+    /// A generator panic becomes an error that names the schema responsible.
+    #[test]
+    fn a_generator_panic_names_the_schema() {
+        let document = minimal(json!({
+            "Fine": {"type": "string"},
+            "Broken": {"type": "object", "properties": {"x": {"$ref": "#/$defs/Nowhere"}}}
+        }));
+        let error = generate(&document).expect_err("must fail").to_string();
+        assert!(error.contains("#/components/schemas/Broken"), "{error}");
+    }
+
+    /// The published 3.0 document parses as OpenAPI 3.0 and keeps none of 3.1's keywords in
+    /// its schemas.
+    #[test]
+    fn the_published_3_0_document_is_3_0() {
+        let root = crate::workspace_root().expect("root");
+        let text = std::fs::read_to_string(root.join(OPENAPI_30_PATH)).expect("read");
+        let document: Value = serde_json::from_str(&text).expect("json");
+        let spec: openapiv3::OpenAPI =
+            serde_json::from_value(document.clone()).expect("parses as 3.0");
+        assert_eq!(spec.openapi, "3.0.3");
+        let mut found = Vec::new();
+        find_3_1_keywords(&document, "", &mut found);
+        assert!(found.is_empty(), "3.1-only constructs left: {found:#?}");
+        assert!(document.get("x-webhooks").is_some() && document.get("webhooks").is_none());
+    }
+
+    fn find_3_1_keywords(value: &Value, pointer: &str, found: &mut Vec<String>) {
+        match value {
+            Value::Object(object) => {
+                let in_schema =
+                    pointer.contains("/schema") || pointer.starts_with("/components/schemas/");
+                if in_schema {
+                    if object.contains_key("const")
+                        || object.get("type").is_some_and(Value::is_array)
+                    {
+                        found.push(pointer.to_owned());
+                    }
+                    if object.get("examples").is_some_and(Value::is_array) {
+                        found.push(format!("{pointer}/examples"));
+                    }
+                    if object.contains_key("$ref") && object.len() > 1 {
+                        found.push(format!("{pointer} ($ref with siblings)"));
+                    }
+                }
+                for (key, child) in object {
+                    find_3_1_keywords(child, &format!("{pointer}/{key}"), found);
+                }
+            }
+            Value::Array(items) => {
+                for (index, child) in items.iter().enumerate() {
+                    find_3_1_keywords(child, &format!("{pointer}/{index}"), found);
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -172,14 +172,14 @@ pub fn run(root: &Path, set: Set, mode: Mode, out: &mut dyn Write) -> Result<Out
     }
     Ok(match (mode, changed.is_empty()) {
         (_, true) => {
-            writeln!(out, "spec/ is up to date ({} files)", artefacts.len())?;
+            writeln!(out, "{} generated files are up to date", artefacts.len())?;
             Outcome::UpToDate
         }
         (Mode::Write, false) => Outcome::Written,
         (Mode::Check, false) => {
             writeln!(
                 out,
-                "{} generated file(s) are stale: run `{SPEC_COMMAND}` and commit the result",
+                "{} generated file(s) are stale: run `{command}` and commit the result",
                 changed.len()
             )?;
             Outcome::Stale

@@ -1,0 +1,541 @@
+//! The generated client against a real HTTP server over loopback: every operation, every
+//! documented error status, credentials, idempotency keys, timeouts, and the wire shape of
+//! the generated request types.
+
+use std::time::Duration;
+
+use balampay_client::{
+    ApiError, BalamPay, CreateUserRequest, CreateVerificationRequest, ListUsers, ListVerifications,
+    UpdateUserRequest, User, types,
+};
+use serde_json::{Value, json};
+
+use crate::support::{component_validator, errors, published_openapi};
+use crate::test_server::{API_KEY, Armed, TOKEN, TestServer};
+
+fn api(server: &TestServer) -> BalamPay {
+    BalamPay::new(&server.base_url, TOKEN, API_KEY).expect("client builds")
+}
+
+fn individual() -> CreateUserRequest {
+    let request: types::CreateIndividualUserRequest = serde_json::from_value(json!({
+        "type": "individual",
+        "email": "john.doe@example.com",
+        "phone_number": "+1234567890",
+        "first_name": "John",
+        "last_name": "Doe",
+        "country": "US"
+    }))
+    .expect("the docs' example reads as the generated type");
+    request.into()
+}
+
+fn business() -> CreateUserRequest {
+    let request = types::CreateBusinessUserRequest::builder()
+        .type_(types::CreateBusinessUserRequestType::Business)
+        .email(
+            "finance@acme-logistics.example"
+                .parse::<types::EmailAddress>()
+                .expect("email"),
+        )
+        .phone_number("+12125550123".parse::<types::PhoneNumber>().expect("phone"))
+        .business_name(
+            "Acme Logistics LLC"
+                .parse::<types::CreateBusinessUserRequestBusinessName>()
+                .expect("name"),
+        )
+        .country("US".parse::<types::CountryCode>().expect("country"))
+        .tax_id(Some("12-3456789".parse::<types::TaxId>().expect("ein")));
+    types::CreateBusinessUserRequest::try_from(request)
+        .expect("complete")
+        .into()
+}
+
+fn embedded_link() -> CreateVerificationRequest {
+    serde_json::from_value::<types::EmbeddedLinkVerificationRequest>(json!({
+        "type": "embedded-link",
+        "redirect_uri": "https://yourapp.com/verification-complete"
+    }))
+    .expect("the docs' example reads as the generated type")
+    .into()
+}
+
+fn api_session() -> CreateVerificationRequest {
+    serde_json::from_value::<types::ApiVerificationRequest>(json!({
+        "type": "api",
+        "kyc_type": "full",
+        "individual": {"date_of_birth": "1990-04-21"}
+    }))
+    .expect("reads")
+    .into()
+}
+
+#[tokio::test]
+async fn every_operation_round_trips() {
+    let server = TestServer::start().await;
+    let api = api(&server);
+
+    let john = api
+        .create_user(individual())
+        .await
+        .expect("createUser individual");
+    let User::Individual(john_fields) = &john else {
+        panic!("expected an individual: {john:?}")
+    };
+    assert_eq!(*john_fields.first_name, "John");
+    let acme = api
+        .create_user(business())
+        .await
+        .expect("createUser business");
+    assert!(matches!(acme, User::Business(_)), "{acme:?}");
+
+    assert_eq!(api.get_user(john.id()).await.expect("getUser"), john);
+
+    let change: types::UpdateIndividualUserRequest = serde_json::from_value(json!({
+        "type": "individual", "first_name": "Johnny", "metadata": {"crm_id": "cus_1"}
+    }))
+    .expect("reads");
+    let changed = api
+        .update_user(john.id(), UpdateUserRequest::from(change))
+        .await
+        .expect("updateUser");
+    let User::Individual(changed) = changed else {
+        panic!("still an individual")
+    };
+    assert_eq!(*changed.first_name, "Johnny");
+
+    // Pagination: one user per page, following the cursor until the end.
+    let mut query = ListUsers {
+        limit: Some(1),
+        ..ListUsers::default()
+    };
+    let mut ids = Vec::new();
+    loop {
+        let page = api.list_users(&query).await.expect("listUsers");
+        ids.extend(page.data.iter().map(User::id));
+        if !page.has_more {
+            assert!(page.next_cursor.is_none());
+            break;
+        }
+        query.cursor = page.next_cursor.map(|c| c.to_string());
+    }
+    assert_eq!(ids, [acme.id(), john.id()]);
+    let businesses = api
+        .list_users(&ListUsers {
+            user_type: Some(types::UserType::Business),
+            ..ListUsers::default()
+        })
+        .await
+        .expect("listUsers filtered");
+    assert_eq!(
+        businesses.data.iter().map(User::id).collect::<Vec<_>>(),
+        [acme.id()]
+    );
+
+    let hosted = api
+        .create_verification(john.id(), embedded_link())
+        .await
+        .expect("createVerification embedded-link");
+    assert_eq!(hosted.type_, types::VerificationType::EmbeddedLink);
+    assert!(hosted.provider_link.is_some());
+    let direct = api
+        .create_verification(john.id(), api_session())
+        .await
+        .expect("createVerification api");
+    assert_eq!(direct.kyc_type, types::KycType::Full);
+    assert_eq!(
+        api.get_verification(john.id(), hosted.id)
+            .await
+            .expect("getVerification"),
+        hosted
+    );
+    let sessions = api
+        .list_verifications(john.id(), &ListVerifications::default())
+        .await
+        .expect("listVerifications");
+    assert_eq!(sessions.data.len(), 2);
+}
+
+/// The code the test server puts in the body for each status.
+fn code_for(status: u16) -> types::ErrorCode {
+    use types::ErrorCode::*;
+    match status {
+        400 => BadRequest,
+        401 => Unauthorized,
+        404 => NotFound,
+        409 => IdempotencyKeyReused,
+        413 => PayloadTooLarge,
+        415 => UnsupportedMediaType,
+        422 => ValidationFailed,
+        429 => RateLimited,
+        500 => InternalError,
+        other => panic!("no error code for {other}"),
+    }
+}
+
+/// Calls one operation with valid arguments.
+async fn call(
+    api: &BalamPay,
+    operation: &str,
+    user: uuid::Uuid,
+    verification: uuid::Uuid,
+) -> Result<(), ApiError> {
+    match operation {
+        "createUser" => api.create_user(individual()).await.map(drop),
+        "getUser" => api.get_user(user).await.map(drop),
+        "updateUser" => {
+            let change: types::UpdateIndividualUserRequest =
+                serde_json::from_value(json!({"type": "individual", "last_name": "Roe"}))
+                    .expect("reads");
+            api.update_user(user, UpdateUserRequest::from(change))
+                .await
+                .map(drop)
+        }
+        "listUsers" => api.list_users(&ListUsers::default()).await.map(drop),
+        "createVerification" => api
+            .create_verification(user, embedded_link())
+            .await
+            .map(drop),
+        "getVerification" => api.get_verification(user, verification).await.map(drop),
+        "listVerifications" => api
+            .list_verifications(user, &ListVerifications::default())
+            .await
+            .map(drop),
+        other => panic!("unknown operation {other}"),
+    }
+}
+
+#[tokio::test]
+async fn every_documented_error_status_comes_back_typed() {
+    let server = TestServer::start().await;
+    let api = api(&server);
+    let user = api.create_user(individual()).await.expect("create").id();
+    let verification = api
+        .create_verification(user, embedded_link())
+        .await
+        .expect("verify")
+        .id;
+
+    let doc = published_openapi();
+    let mut checked = 0;
+    for item in doc["paths"].as_object().expect("paths").values() {
+        for operation in item.as_object().expect("item").values() {
+            let id = operation["operationId"].as_str().expect("operationId");
+            for status in operation["responses"]
+                .as_object()
+                .expect("responses")
+                .keys()
+            {
+                let status: u16 = status.parse().expect("numeric status");
+                if status < 400 {
+                    continue;
+                }
+                server.arm(Armed {
+                    status,
+                    code: Some(
+                        serde_json::from_value(
+                            serde_json::to_value(code_for(status)).expect("code"),
+                        )
+                        .expect("code"),
+                    ),
+                    delay_ms: 0,
+                });
+                let error = call(&api, id, user, verification)
+                    .await
+                    .expect_err("armed to fail");
+                assert_eq!(error.status(), Some(status), "{id} {status}: {error}");
+                assert_eq!(
+                    error.code(),
+                    Some(code_for(status)),
+                    "{id} {status}: {error}"
+                );
+                assert_eq!(error.request_id(), Some("req_test"));
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 40, "only {checked} operation/status pairs");
+}
+
+#[tokio::test]
+async fn undocumented_answers_are_reported_as_contract_violations() {
+    let server = TestServer::start().await;
+    let api = api(&server);
+    server.arm(Armed {
+        status: 418,
+        code: None,
+        delay_ms: 0,
+    });
+    let error = api
+        .list_users(&ListUsers::default())
+        .await
+        .expect_err("418");
+    assert!(
+        matches!(
+            error,
+            ApiError::Unexpected {
+                status: Some(418),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    // 404 is not documented for listUsers.
+    server.arm(Armed {
+        status: 404,
+        code: Some(balampay_schema::ErrorCode::NotFound),
+        delay_ms: 0,
+    });
+    let error = api
+        .list_users(&ListUsers::default())
+        .await
+        .expect_err("404");
+    assert!(
+        matches!(
+            error,
+            ApiError::Unexpected {
+                status: Some(404),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn credentials_and_idempotency_keys_are_on_every_request() {
+    let server = TestServer::start().await;
+    let api = api(&server);
+    let user = api.create_user(individual()).await.expect("create").id();
+    api.create_user_with_key("my-key-1", business())
+        .await
+        .expect("create with key");
+    api.create_verification(user, embedded_link())
+        .await
+        .expect("verify");
+    api.get_user(user).await.expect("get");
+
+    let seen = server.seen();
+    assert_eq!(seen.len(), 4);
+    for request in &seen {
+        let header = |name: &str| {
+            request
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        assert_eq!(
+            header("authorization").as_deref(),
+            Some(format!("Bearer {TOKEN}").as_str()),
+            "{}",
+            request.path
+        );
+        assert_eq!(header("x-api-key").as_deref(), Some(API_KEY));
+        assert_eq!(
+            header("idempotency-key").is_some(),
+            request.method == "POST",
+            "{} {}",
+            request.method,
+            request.path
+        );
+    }
+    let keys: Vec<String> = seen
+        .iter()
+        .filter_map(|r| {
+            r.headers
+                .get("idempotency-key")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(keys[1], "my-key-1");
+    assert_ne!(keys[0], keys[2], "each POST gets its own generated key");
+    assert!(
+        uuid::Uuid::parse_str(&keys[0]).is_ok(),
+        "generated keys are UUIDs: {}",
+        keys[0]
+    );
+
+    let wrong = BalamPay::new(&server.base_url, "wrong-token", API_KEY).expect("builds");
+    let error = wrong.get_user(user).await.expect_err("401");
+    assert_eq!(error.code(), Some(types::ErrorCode::Unauthorized));
+}
+
+#[tokio::test]
+async fn secrets_never_show_in_debug_output_or_errors() {
+    let server = TestServer::start().await;
+    let api = api(&server);
+    let debug = format!("{api:?}");
+    assert!(
+        !debug.contains(TOKEN) && !debug.contains(API_KEY),
+        "{debug}"
+    );
+    let builder = BalamPay::builder(&server.base_url, TOKEN, API_KEY);
+    let debug = format!("{builder:?}");
+    assert!(
+        !debug.contains(TOKEN) && !debug.contains(API_KEY),
+        "{debug}"
+    );
+
+    let bad =
+        BalamPay::new(&server.base_url, "line\nbreak-secret", API_KEY).expect_err("invalid header");
+    assert_eq!(
+        bad.to_string(),
+        "the bearer token is empty or has characters an HTTP header cannot carry"
+    );
+    let bad = BalamPay::new("ftp://example.com", TOKEN, API_KEY).expect_err("bad url");
+    assert!(
+        bad.to_string().contains("not an absolute http(s) URL"),
+        "{bad}"
+    );
+
+    let unreachable = BalamPay::new("http://127.0.0.1:9", TOKEN, API_KEY).expect("builds");
+    let error = unreachable
+        .get_user(uuid::Uuid::nil())
+        .await
+        .expect_err("refused");
+    let shown = format!("{error} {error:?}");
+    assert!(
+        !shown.contains(TOKEN) && !shown.contains(API_KEY),
+        "{shown}"
+    );
+}
+
+#[tokio::test]
+async fn slow_answers_time_out() {
+    let server = TestServer::start().await;
+    let api = BalamPay::builder(&server.base_url, TOKEN, API_KEY)
+        .timeout(Duration::from_millis(200))
+        .build()
+        .expect("builds");
+    server.arm(Armed {
+        status: 500,
+        code: Some(balampay_schema::ErrorCode::InternalError),
+        delay_ms: 2_000,
+    });
+    let error = api
+        .list_users(&ListUsers::default())
+        .await
+        .expect_err("times out");
+    assert!(matches!(error, ApiError::Timeout), "{error:?}");
+}
+
+/// Values of the generated request types serialize exactly as the 3.1 spec requires: the
+/// union tag present, optional fields absent rather than `null`.
+#[test]
+fn generated_requests_serialize_as_the_3_1_spec_requires() {
+    let doc = published_openapi();
+    let cases: Vec<(&str, Value)> = vec![
+        (
+            "CreateUserRequest",
+            serde_json::to_value(individual()).expect("serializes"),
+        ),
+        (
+            "CreateUserRequest",
+            serde_json::to_value(business()).expect("serializes"),
+        ),
+        (
+            "CreateVerificationRequest",
+            serde_json::to_value(embedded_link()).expect("serializes"),
+        ),
+        (
+            "CreateVerificationRequest",
+            serde_json::to_value(api_session()).expect("serializes"),
+        ),
+    ];
+    for (component, value) in cases {
+        let found = errors(&component_validator(&doc, component), &value);
+        assert!(found.is_empty(), "{component}: {found:#?}\n{value:#}");
+        assert!(value["type"].is_string(), "the tag is written: {value}");
+        let text = value.to_string();
+        assert!(
+            !text.contains("null"),
+            "optional fields are absent, not null: {text}"
+        );
+    }
+    // The docs' example, byte for byte in meaning.
+    assert_eq!(
+        serde_json::to_value(individual()).expect("serializes"),
+        json!({"type": "individual", "email": "john.doe@example.com", "phone_number": "+1234567890", "first_name": "John", "last_name": "Doe", "country": "US"})
+    );
+}
+
+/// The generated types read every published example of a response, and the unions name a
+/// bad tag and its known values.
+#[test]
+fn generated_types_read_the_published_examples() {
+    for example in balampay_schema::examples::user_responses() {
+        let user: User = serde_json::from_value(example.value.clone()).expect("reads");
+        assert_eq!(
+            serde_json::to_value(&user).expect("serializes"),
+            example.value
+        );
+    }
+    for example in balampay_schema::examples::verification_list_responses() {
+        let list: types::VerificationList =
+            serde_json::from_value(example.value.clone()).expect("reads");
+        // Timestamps become chrono values, which write `.000Z` as `Z`: compare as values.
+        let again: types::VerificationList =
+            serde_json::from_value(serde_json::to_value(&list).expect("serializes"))
+                .expect("reads back");
+        assert_eq!(again, list);
+        assert_eq!(
+            list.data.len(),
+            example.value["data"].as_array().map_or(0, Vec::len)
+        );
+    }
+    let error = serde_json::from_value::<User>(json!({"type": "robot"})).expect_err("unknown tag");
+    assert_eq!(
+        error.to_string(),
+        "unknown variant `robot`, expected `individual` or `business`"
+    );
+}
+
+#[test]
+fn webhook_fixtures_parse_into_one_enum() {
+    use balampay_client::webhooks::{ParseError, WebhookEvent, parse_event};
+    let dir = crate::support::fixtures_dir().join("webhooks/valid");
+    let mut parsed = 0;
+    for entry in std::fs::read_dir(&dir).expect("fixtures") {
+        let path = entry.expect("entry").path();
+        let body = std::fs::read(&path).expect("read");
+        let event = parse_event(&body).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let name = path.file_name().and_then(|n| n.to_str()).expect("name");
+        assert!(
+            name.starts_with(event.tag()),
+            "{name} parsed as {}",
+            event.tag()
+        );
+        parsed += 1;
+    }
+    assert!(parsed >= 3);
+
+    let error = parse_event(b"{\"event\": \"user.deleted\", \"data\": {}}").expect_err("unknown");
+    assert!(matches!(error, ParseError::UnknownEvent(ref e) if e == "user.deleted"));
+    assert!(error.to_string().contains(
+        "known events: user.created, user.verification.accepted, user.verification.failed"
+    ));
+
+    let error = parse_event(b"{\"event\": \n oops}").expect_err("not json");
+    assert!(
+        matches!(error, ParseError::NotJson { line: 2, .. }),
+        "{error}"
+    );
+
+    let body = std::fs::read(dir.join("user.verification.accepted--docs.json")).expect("read");
+    let mut value: Value = serde_json::from_slice(&body).expect("json");
+    value["data"]["tier"] = json!("1");
+    let error = parse_event(value.to_string().as_bytes()).expect_err("tier as string");
+    assert!(
+        error
+            .to_string()
+            .starts_with("invalid user.verification.accepted payload at `data.tier`"),
+        "{error}"
+    );
+    let event = parse_event(&body).expect("parses");
+    assert!(
+        matches!(event, WebhookEvent::VerificationAccepted(ref e) if e.data.tier.get() == 1),
+        "{event:?}"
+    );
+}
