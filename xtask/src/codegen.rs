@@ -377,6 +377,30 @@ mod tests {
         fs::remove_dir_all(&dir).expect("clean up");
     }
 
+    /// Forgetting `cargo xtask client` after a change is reported with that command.
+    #[test]
+    fn a_stale_client_names_the_client_command() {
+        let dir = std::env::temp_dir().join(format!("xtask-client-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("temp dir");
+        let mut out = Vec::new();
+        assert_eq!(
+            run(&dir, Set::Client, Mode::Check, &mut out).expect("check"),
+            Outcome::Stale
+        );
+        let report = String::from_utf8_lossy(&out);
+        assert!(
+            report.contains("stale: crates/client/src/generated.rs is missing"),
+            "{report}"
+        );
+        assert!(
+            report.contains("stale: spec/openapi-3.0.json is missing"),
+            "{report}"
+        );
+        assert!(report.contains("run `cargo xtask client`"), "{report}");
+        fs::remove_dir_all(&dir).expect("clean up");
+    }
+
     #[test]
     fn first_difference_names_the_line() {
         assert_eq!(

@@ -281,3 +281,95 @@ impl WebhookSecret {
         Err(SignatureError::NoMatchingSignature)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The test vector published with the Standard Webhooks specification: an independent
+    /// implementation's answer for these inputs.
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+    const TIMESTAMP: i64 = 1_614_265_330;
+    const BODY: &[u8] = br#"{"test": 2432232314}"#;
+    const SIGNATURE: &str = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+
+    fn headers<'a>(signature: &'a str, timestamp: &'a str) -> impl Fn(&str) -> Option<&'a str> {
+        move |name| match name {
+            "webhook-id" => Some(ID),
+            "webhook-timestamp" => Some(timestamp),
+            "webhook-signature" => Some(signature),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn signs_like_the_reference_vector() {
+        let secret = WebhookSecret::new(SECRET).expect("valid secret");
+        assert_eq!(secret.sign(ID, TIMESTAMP, BODY), SIGNATURE);
+    }
+
+    #[test]
+    fn verifies_and_rejects() {
+        let secret = WebhookSecret::new(SECRET).expect("valid secret");
+        let ts = TIMESTAMP.to_string();
+        let ok = secret.verify_at(
+            headers(SIGNATURE, &ts),
+            BODY,
+            TIMESTAMP + 10,
+            DEFAULT_TOLERANCE,
+        );
+        assert_eq!(ok, Ok(()));
+        // One of several signatures matching is enough (key rotation).
+        let several = format!("v1,AAAA {SIGNATURE}");
+        assert_eq!(
+            secret.verify_at(headers(&several, &ts), BODY, TIMESTAMP, DEFAULT_TOLERANCE),
+            Ok(())
+        );
+        assert_eq!(
+            secret.verify_at(
+                headers(SIGNATURE, &ts),
+                br#"{"test": 2432232315}"#,
+                TIMESTAMP,
+                DEFAULT_TOLERANCE
+            ),
+            Err(SignatureError::NoMatchingSignature)
+        );
+        assert_eq!(
+            secret.verify_at(
+                headers(SIGNATURE, &ts),
+                BODY,
+                TIMESTAMP + 301,
+                DEFAULT_TOLERANCE
+            ),
+            Err(SignatureError::TimestampOutOfTolerance { age_seconds: 301 })
+        );
+        assert_eq!(
+            secret.verify_at(
+                headers(SIGNATURE, "soon"),
+                BODY,
+                TIMESTAMP,
+                DEFAULT_TOLERANCE
+            ),
+            Err(SignatureError::InvalidTimestamp)
+        );
+        assert_eq!(
+            secret.verify_at(|_| None, BODY, TIMESTAMP, DEFAULT_TOLERANCE),
+            Err(SignatureError::MissingHeader("webhook-id"))
+        );
+    }
+
+    #[test]
+    fn secrets_are_checked_and_never_shown() {
+        assert_eq!(
+            WebhookSecret::new("MfKQ9r8G").expect_err("no prefix"),
+            SignatureError::InvalidSecret
+        );
+        assert_eq!(
+            WebhookSecret::new("whsec_!!").expect_err("not base64"),
+            SignatureError::InvalidSecret
+        );
+        let secret = WebhookSecret::new(SECRET).expect("valid secret");
+        assert_eq!(format!("{secret:?}"), "WebhookSecret(<redacted>)");
+    }
+}

@@ -68,6 +68,10 @@ pub enum Rule {
     /// A Reference Object outside schemas may have `summary`/`description` siblings in 3.1;
     /// 3.0 forbids them, so they are dropped.
     ReferenceSiblings,
+    /// A branch of a discriminated `oneOf`/`anyOf` must be a bare `$ref` for 3.0 tools to
+    /// select it by the discriminator; annotations beside the `$ref` (`description`, …) are
+    /// dropped rather than turned into an inline `allOf` the discriminator cannot select.
+    DiscriminatorBranch,
     /// A parameter's schema cannot be `nullable` for some 3.0 tools (progenitor generates
     /// code that does not compile); `null` is dropped from parameter schemas.
     ParameterNull,
@@ -92,6 +96,7 @@ impl Rule {
         Rule::BooleanSchema,
         Rule::UnsupportedKeyword,
         Rule::ReferenceSiblings,
+        Rule::DiscriminatorBranch,
         Rule::ParameterNull,
     ];
 
@@ -114,6 +119,7 @@ impl Rule {
             Rule::BooleanSchema => "boolean-schema",
             Rule::UnsupportedKeyword => "unsupported-keyword",
             Rule::ReferenceSiblings => "reference-siblings",
+            Rule::DiscriminatorBranch => "discriminator-branch",
             Rule::ParameterNull => "parameter-null",
         }
     }
@@ -707,6 +713,7 @@ impl Converter {
             other => return other.clone(),
         };
 
+        let object = &self.bare_discriminator_branches(object, pointer);
         let mut out = Map::new();
         for (key, value) in object {
             let here = child(pointer, key);
@@ -747,6 +754,44 @@ impl Converter {
         self.exclusive_bounds(&mut out, pointer);
         self.unsupported_keywords(&mut out, pointer);
         self.ref_siblings(out, pointer)
+    }
+
+    /// Reduces the `$ref` branches of a discriminated union to bare references.
+    fn bare_discriminator_branches(
+        &mut self,
+        schema: &Map<String, Value>,
+        pointer: &str,
+    ) -> Map<String, Value> {
+        let mut schema = schema.clone();
+        if !schema.contains_key("discriminator") {
+            return schema;
+        }
+        for keyword in ["oneOf", "anyOf"] {
+            let Some(Value::Array(branches)) = schema.get_mut(keyword) else {
+                continue;
+            };
+            for (index, branch) in branches.iter_mut().enumerate() {
+                let Value::Object(object) = branch else {
+                    continue;
+                };
+                let Some(reference) = object.get("$ref").cloned() else {
+                    continue;
+                };
+                for key in object.keys().filter(|key| *key != "$ref") {
+                    self.notes.push(Note {
+                        pointer: format!(
+                            "{pointer}/{keyword}/{index}/{}",
+                            key.replace('~', "~0").replace('/', "~1")
+                        ),
+                        rule: Rule::DiscriminatorBranch,
+                        outcome: Outcome::Lost,
+                        detail: format!("`{key}` beside a discriminated branch's $ref"),
+                    });
+                }
+                *branch = json!({"$ref": reference});
+            }
+        }
+        schema
     }
 
     fn type_array(&mut self, schema: &mut Map<String, Value>, pointer: &str) {

@@ -358,3 +358,35 @@ fn every_rule_has_a_distinct_name() {
     names.dedup();
     assert_eq!(names.len(), Rule::ALL.len());
 }
+
+#[test]
+fn discriminated_branches_stay_bare_references() {
+    let (schema, notes) = convert_schema(json!({
+        "oneOf": [
+            {"$ref": "#/components/schemas/A", "description": "an a"},
+            {"$ref": "#/components/schemas/B"}
+        ],
+        "discriminator": {"propertyName": "type"}
+    }));
+    assert_eq!(
+        schema["oneOf"],
+        json!([{"$ref": "#/components/schemas/A"}, {"$ref": "#/components/schemas/B"}])
+    );
+    assert_eq!(rules(&notes), [(Rule::DiscriminatorBranch, Outcome::Lost)]);
+    assert_eq!(
+        notes
+            .iter()
+            .find(|n| n.rule == Rule::DiscriminatorBranch)
+            .map(|n| n.pointer.as_str()),
+        Some("/components/schemas/S/oneOf/0/description")
+    );
+
+    // Without a discriminator, annotations are kept through allOf.
+    let (schema, _) = convert_schema(
+        json!({"oneOf": [{"$ref": "#/components/schemas/A", "description": "an a"}]}),
+    );
+    assert_eq!(
+        schema["oneOf"][0],
+        json!({"allOf": [{"$ref": "#/components/schemas/A"}], "description": "an a"})
+    );
+}

@@ -361,6 +361,7 @@ pub fn openapi_document() -> Value {
     add_examples(&mut doc);
     add_webhooks(&mut doc);
     unwrap_described_inline_schemas(&mut doc);
+    bare_union_branches(&mut doc["components"]["schemas"]);
     normalize(&mut doc);
     sort_object(&mut doc["components"]["schemas"]);
     doc
@@ -753,6 +754,28 @@ fn unwrap_described_inline_schemas(value: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(unwrap_described_inline_schemas),
         _ => {}
+    }
+}
+
+/// Reduces each branch of a discriminated union to a bare `$ref`. utoipa copies the Rust
+/// variants' doc comments beside the references; the branch components carry their own
+/// descriptions, and tools that select branches by the discriminator (and 3.0, where a
+/// `$ref`'s siblings are ignored) want plain references.
+fn bare_union_branches(schemas: &mut Value) {
+    let Some(schemas) = schemas.as_object_mut() else {
+        return;
+    };
+    for schema in schemas.values_mut() {
+        if schema.get("discriminator").is_none() {
+            continue;
+        }
+        if let Some(Value::Array(branches)) = schema.get_mut("oneOf") {
+            for branch in branches {
+                if let Some(reference) = branch.get("$ref").cloned() {
+                    *branch = json!({"$ref": reference});
+                }
+            }
+        }
     }
 }
 
