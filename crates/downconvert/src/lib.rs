@@ -660,10 +660,7 @@ impl Converter {
         if let Some(Value::Object(encodings)) = object.get("encoding") {
             let mut converted = Map::new();
             for (name, encoding) in encodings {
-                let here = format!(
-                    "{pointer}/encoding/{}",
-                    name.replace('~', "~0").replace('/', "~1")
-                );
+                let here = child(&child(pointer, "encoding"), name);
                 let mut encoding = encoding.clone();
                 if let Some(headers) = encoding.get("headers").cloned() {
                     encoding["headers"] =
@@ -778,11 +775,9 @@ impl Converter {
                     continue;
                 };
                 for key in object.keys().filter(|key| *key != "$ref") {
+                    let at = child(&format!("{pointer}/{keyword}/{index}"), key);
                     self.notes.push(Note {
-                        pointer: format!(
-                            "{pointer}/{keyword}/{index}/{}",
-                            key.replace('~', "~0").replace('/', "~1")
-                        ),
+                        pointer: at,
                         rule: Rule::DiscriminatorBranch,
                         outcome: Outcome::Lost,
                         detail: format!("`{key}` beside a discriminated branch's $ref"),
