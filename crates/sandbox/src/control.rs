@@ -1,0 +1,240 @@
+//! The sandbox-only control API under `/sandbox/` (not part of the published spec): webhook
+//! endpoints, the delivery log, forced verification outcomes, account statuses and faults.
+//! It takes the same credentials as the API and sees only the API key's own data.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, State as AxumState};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use balampay_schema::{User, UserStatus, VerificationStatus};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::http::{ApiKey, App, control_error, control_json, json_response, no_content, parse_id};
+use crate::state::{Endpoint, Fault, Outcome, Step};
+
+type Shared = Arc<App>;
+
+/// The control routes.
+pub(crate) fn routes() -> Router<Shared> {
+    Router::new()
+        .route(
+            "/sandbox/webhook-endpoints",
+            post(add_endpoint).get(list_endpoints),
+        )
+        .route("/sandbox/deliveries", get(list_deliveries))
+        .route(
+            "/sandbox/verifications/{verification_id}/outcome",
+            post(force_outcome),
+        )
+        .route("/sandbox/users/{user_id}/status", post(set_user_status))
+        .route("/sandbox/faults", post(arm_fault).delete(clear_faults))
+}
+
+fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|error| {
+        control_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("invalid body: {error}"),
+        )
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewEndpoint {
+    url: String,
+}
+
+/// A fresh `whsec_` secret: 32 random bytes, base64.
+fn new_secret() -> String {
+    use base64::Engine as _;
+    let mut bytes = Vec::with_capacity(32);
+    bytes.extend_from_slice(Uuid::new_v4().as_bytes());
+    bytes.extend_from_slice(Uuid::new_v4().as_bytes());
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
+async fn add_endpoint(
+    AxumState(app): AxumState<Shared>,
+    Extension(ApiKey(api_key)): Extension<ApiKey>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request: NewEndpoint = parse(&body)?;
+    let valid = reqwest::Url::parse(&request.url)
+        .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.has_host());
+    if !valid {
+        return Err(control_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("url {:?} is not an absolute http(s) URL", request.url),
+        ));
+    }
+    let mut state = app.lock();
+    let seq = state.next_seq();
+    let endpoint = Endpoint {
+        id: format!("ep_{}", Uuid::new_v4().simple()),
+        api_key: api_key.clone(),
+        url: request.url,
+        secret: new_secret(),
+        seq,
+    };
+    state.persist("endpoint", &endpoint.id, seq, &endpoint)?;
+    state.endpoints.push(endpoint.clone());
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({"id": endpoint.id, "url": endpoint.url, "secret": endpoint.secret}),
+    ))
+}
+
+async fn list_endpoints(
+    AxumState(app): AxumState<Shared>,
+    Extension(ApiKey(api_key)): Extension<ApiKey>,
+) -> Response {
+    let state = app.lock();
+    let data: Vec<Value> = state
+        .endpoints
+        .iter()
+        .filter(|e| e.api_key == api_key)
+        .map(|e| json!({"id": e.id, "url": e.url, "secret": e.secret}))
+        .collect();
+    control_json(json!({"data": data}))
+}
+
+async fn list_deliveries(
+    AxumState(app): AxumState<Shared>,
+    Extension(ApiKey(api_key)): Extension<ApiKey>,
+) -> Response {
+    let state = app.lock();
+    let data: Vec<Value> = state
+        .deliveries
+        .iter()
+        .filter(|d| d.api_key == api_key)
+        .map(|d| {
+            json!({
+                "id": d.id,
+                "endpoint_id": d.endpoint_id,
+                "event": d.event,
+                "state": d.state,
+                "attempts": d.attempts,
+                "payload": serde_json::from_str::<Value>(&d.payload).unwrap_or(Value::Null),
+            })
+        })
+        .collect();
+    control_json(json!({"data": data}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ForcedOutcome {
+    status: VerificationStatus,
+    reason: Option<String>,
+}
+
+async fn force_outcome(
+    AxumState(app): AxumState<Shared>,
+    Extension(ApiKey(api_key)): Extension<ApiKey>,
+    Path(verification_id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let id = parse_id("verificationId", &verification_id)?;
+    let request: ForcedOutcome = parse(&body)?;
+    let mut state = app.lock();
+    let stored = state
+        .verifications
+        .get(&id)
+        .filter(|v| v.api_key == api_key)
+        .ok_or_else(|| ApiError::not_found("verification session"))?;
+    if !matches!(
+        stored.verification.status,
+        VerificationStatus::Pending | VerificationStatus::UnderReview
+    ) {
+        return Err(control_error(
+            StatusCode::CONFLICT,
+            "the session has already ended",
+        ));
+    }
+    let reason = request
+        .reason
+        .unwrap_or_else(|| "Your information could not be verified".to_owned());
+    let step = match request.status {
+        VerificationStatus::Verified => Step::Finish(Outcome::Verified),
+        VerificationStatus::Rejected => Step::Finish(Outcome::Rejected {
+            reason,
+            developer_reason: "Forced through the sandbox control API.".to_owned(),
+        }),
+        VerificationStatus::UnderReview => Step::Review {
+            then: Outcome::Verified,
+        },
+        other => {
+            return Err(control_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("status must be verified, rejected or under_review, not {other:?}"),
+            ));
+        }
+    };
+    let verification = state.apply(id, step)?;
+    Ok(json_response(StatusCode::OK, &verification))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewStatus {
+    status: UserStatus,
+}
+
+async fn set_user_status(
+    AxumState(app): AxumState<Shared>,
+    Extension(ApiKey(api_key)): Extension<ApiKey>,
+    Path(user_id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let id = parse_id("userId", &user_id)?;
+    let request: NewStatus = parse(&body)?;
+    let mut state = app.lock();
+    state.user(&api_key, id)?;
+    let Some(stored) = state.users.get_mut(&id) else {
+        return Err(ApiError::not_found("user"));
+    };
+    match &mut stored.user {
+        User::Individual(user) => user.status = request.status,
+        User::Business(user) => user.status = request.status,
+    }
+    let user = stored.user.clone();
+    state.save_user(id)?;
+    Ok(json_response(StatusCode::OK, &user))
+}
+
+async fn arm_fault(AxumState(app): AxumState<Shared>, body: Bytes) -> Result<Response, ApiError> {
+    let fault: Fault = parse(&body)?;
+    if fault.status.is_some() == fault.corrupt.is_some() {
+        return Err(control_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "give exactly one of `status` and `corrupt`",
+        ));
+    }
+    if let Some(status) = fault.status
+        && !(400..=599).contains(&status)
+    {
+        return Err(control_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "status must be an error status (400 to 599)",
+        ));
+    }
+    app.lock().faults.push(fault);
+    Ok(no_content())
+}
+
+async fn clear_faults(AxumState(app): AxumState<Shared>) -> Response {
+    app.lock().faults.clear();
+    no_content()
+}

@@ -1,0 +1,767 @@
+//! The HTTP surface: routes, authentication, request ids, faults, idempotency, and the
+//! parsing of paths, queries and bodies into the API's errors.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Extension, MatchedPath, Path, RawQuery, Request, State as AxumState};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use balampay_schema::*;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::state::{IdempotencyRecord, State, StoredUser, user_status, verification_status};
+use crate::validate::{UnionValidator, Validators};
+
+/// The largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Everything the handlers share.
+pub struct App {
+    pub(crate) state: Mutex<State>,
+    pub(crate) validators: Validators,
+    pub(crate) token: String,
+    pub(crate) api_keys: Vec<String>,
+    pub(crate) retry: crate::state::RetryPolicy,
+    pub(crate) http: reqwest::Client,
+}
+
+impl App {
+    /// The state, even if a panicking thread poisoned the lock (the state is only changed by
+    /// whole steps, so it is consistent).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+type Shared = Arc<App>;
+
+/// The API key a request authenticated with.
+#[derive(Clone, Debug)]
+pub(crate) struct ApiKey(pub String);
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being answered (for error bodies).
+pub fn current_request_id() -> String {
+    REQUEST_ID
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| "req_unknown".to_owned())
+}
+
+/// The whole router.
+pub fn router(app: Shared) -> Router {
+    let operations = Router::new()
+        .route("/v1/users", post(create_user).get(list_users))
+        .route("/v1/users/{user_id}", get(get_user).patch(update_user))
+        .route(
+            "/v1/users/{user_id}/verifications",
+            post(create_verification).get(list_verifications),
+        )
+        .route(
+            "/v1/users/{user_id}/verifications/{verification_id}",
+            get(get_verification),
+        )
+        .route_layer(middleware::from_fn_with_state(app.clone(), faults));
+    let control = crate::control::routes();
+    let authenticated = operations
+        .merge(control)
+        .route_layer(middleware::from_fn_with_state(app.clone(), authenticate));
+    authenticated
+        .merge(crate::hosted::routes())
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(request_id))
+        .with_state(app)
+}
+
+async fn request_id(request: Request, next: Next) -> Response {
+    let id = format!("req_{}", Uuid::new_v4().simple());
+    let mut response = REQUEST_ID.scope(id.clone(), next.run(request)).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+async fn unknown_route() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "No such route.")
+}
+
+async fn method_not_allowed(method: Method) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::MethodNotAllowed,
+        format!("This route does not accept {method}."),
+    )
+}
+
+async fn authenticate(
+    AxumState(app): AxumState<Shared>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let headers = request.headers();
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let key = headers.get("x-api-key").and_then(|v| v.to_str().ok());
+    let (Some(bearer), Some(key)) = (bearer, key) else {
+        let missing = if bearer.is_none() {
+            "authorization"
+        } else {
+            "x-api-key"
+        };
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthorized,
+            "A valid bearer token and x-api-key are required.",
+        )
+        .with_detail(
+            ErrorLocation::Header,
+            missing,
+            FieldErrorCode::Required,
+            "is required",
+        )
+        .into_response();
+    };
+    if bearer != app.token || !app.api_keys.iter().any(|k| k == key) {
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthorized,
+            "The bearer token or the API key is not valid.",
+        )
+        .into_response();
+    }
+    let key = ApiKey(key.to_owned());
+    request.extensions_mut().insert(key);
+    next.run(request).await
+}
+
+/// The operation id of a matched route.
+pub fn operation_id(method: &Method, template: &str) -> Option<&'static str> {
+    Some(match (method.as_str(), template) {
+        ("POST", "/v1/users") => "createUser",
+        ("GET", "/v1/users") => "listUsers",
+        ("GET", "/v1/users/{user_id}") => "getUser",
+        ("PATCH", "/v1/users/{user_id}") => "updateUser",
+        ("POST", "/v1/users/{user_id}/verifications") => "createVerification",
+        ("GET", "/v1/users/{user_id}/verifications") => "listVerifications",
+        ("GET", "/v1/users/{user_id}/verifications/{verification_id}") => "getVerification",
+        _ => return None,
+    })
+}
+
+/// The error code the sandbox uses for an injected status.
+fn code_for_status(status: StatusCode) -> ErrorCode {
+    match status.as_u16() {
+        400 => ErrorCode::BadRequest,
+        401 => ErrorCode::Unauthorized,
+        404 => ErrorCode::NotFound,
+        405 => ErrorCode::MethodNotAllowed,
+        409 => ErrorCode::IdempotencyKeyInUse,
+        413 => ErrorCode::PayloadTooLarge,
+        415 => ErrorCode::UnsupportedMediaType,
+        422 => ErrorCode::ValidationFailed,
+        429 => ErrorCode::RateLimited,
+        _ => ErrorCode::InternalError,
+    }
+}
+
+/// Answers armed faults: an injected error status, or a success body with one value made
+/// wrong (for testing contract checkers).
+async fn faults(
+    AxumState(app): AxumState<Shared>,
+    matched: MatchedPath,
+    request: Request,
+    next: Next,
+) -> Response {
+    let operation = operation_id(request.method(), matched.as_str());
+    let fault = {
+        let mut state = app.lock();
+        let found = state
+            .faults
+            .iter()
+            .position(|f| f.operation.is_none() || f.operation.as_deref() == operation);
+        found.map(|index| {
+            let fault = state.faults[index].clone();
+            if fault.times <= 1 {
+                state.faults.remove(index);
+            } else {
+                state.faults[index].times -= 1;
+            }
+            fault
+        })
+    };
+    let Some(fault) = fault else {
+        return next.run(request).await;
+    };
+    if let Some(status) = fault.status {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut error = ApiError::new(
+            status,
+            code_for_status(status),
+            "Injected by a sandbox fault.",
+        );
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            error.retry_after = Some(1);
+        }
+        return error.into_response();
+    }
+    let response = next.run(request).await;
+    let Some(corruption) = fault.corrupt else {
+        return response;
+    };
+    if !response.status().is_success() {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::InternalError,
+            "fault: unreadable body",
+        )
+        .into_response();
+    };
+    let mut value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    corrupt(&mut value, &corruption.pointer, corruption.value);
+    let mut response = Response::from_parts(parts, Body::from(value.to_string()));
+    response.headers_mut().remove(header::CONTENT_LENGTH);
+    response
+}
+
+/// Replaces (or, without a value, removes) the value at a JSON pointer.
+fn corrupt(value: &mut Value, pointer: &str, replacement: Option<Value>) {
+    match replacement {
+        Some(replacement) => {
+            if let Some(target) = value.pointer_mut(pointer) {
+                *target = replacement;
+            }
+        }
+        None => {
+            if let Some((parent, key)) = pointer.rsplit_once('/')
+                && let Some(Value::Object(object)) = value.pointer_mut(parent)
+            {
+                object.remove(&key.replace("~1", "/").replace("~0", "~"));
+            }
+        }
+    }
+}
+
+/// A JSON answer.
+pub(crate) fn json_response(status: StatusCode, value: &impl Serialize) -> Response {
+    (status, axum::Json(value)).into_response()
+}
+
+/// Reads a path id.
+pub(crate) fn parse_id(name: &str, text: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(text).map_err(|_| {
+        ApiError::bad_field(
+            ErrorLocation::Path,
+            name,
+            FieldErrorCode::InvalidFormat,
+            format!("{text:?} is not a UUID"),
+        )
+    })
+}
+
+/// Reads a query string, refusing parameters the operation does not know.
+fn parse_query(raw: Option<String>, allowed: &[&str]) -> Result<HashMap<String, String>, ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded_pairs(raw.as_deref().unwrap_or_default())?;
+    let mut query = HashMap::new();
+    for (name, value) in pairs {
+        if !allowed.contains(&name.as_str()) {
+            return Err(ApiError::bad_field(
+                ErrorLocation::Query,
+                &name,
+                FieldErrorCode::UnknownField,
+                format!(
+                    "is not a parameter of this operation (known: {})",
+                    allowed.join(", ")
+                ),
+            ));
+        }
+        if query.insert(name.clone(), value).is_some() {
+            return Err(ApiError::bad_field(
+                ErrorLocation::Query,
+                &name,
+                FieldErrorCode::InvalidValue,
+                "is given more than once",
+            ));
+        }
+    }
+    Ok(query)
+}
+
+fn serde_urlencoded_pairs(raw: &str) -> Result<Vec<(String, String)>, ApiError> {
+    let mut pairs = Vec::new();
+    for part in raw.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = part.split_once('=').unwrap_or((part, ""));
+        let decode = |text: &str| {
+            percent_decode(&text.replace('+', " ")).ok_or_else(|| {
+                ApiError::bad_field(
+                    ErrorLocation::Query,
+                    text,
+                    FieldErrorCode::InvalidFormat,
+                    "is not valid percent-encoding",
+                )
+            })
+        };
+        pairs.push((decode(name)?, decode(value)?));
+    }
+    Ok(pairs)
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%' {
+            let hex = text.get(index + 1..index + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            index += 3;
+        } else {
+            out.push(bytes[index]);
+            index += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// A page size from the query (1 to 100, default 20).
+fn limit(query: &HashMap<String, String>) -> Result<usize, ApiError> {
+    match query.get("limit") {
+        None => Ok(20),
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if (1..=100).contains(&n) => Ok(n),
+            _ => Err(ApiError::bad_field(
+                ErrorLocation::Query,
+                "limit",
+                FieldErrorCode::OutOfRange,
+                "must be a whole number from 1 to 100",
+            )),
+        },
+    }
+}
+
+/// A cursor from the query: the sequence number items must be older than.
+fn cursor(query: &HashMap<String, String>) -> Result<Option<u64>, ApiError> {
+    match query.get("cursor") {
+        None => Ok(None),
+        Some(text) => text
+            .strip_prefix("c")
+            .and_then(|n| n.parse::<u64>().ok())
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::bad_field(
+                    ErrorLocation::Query,
+                    "cursor",
+                    FieldErrorCode::InvalidFormat,
+                    "is not a cursor this API returned",
+                )
+            }),
+    }
+}
+
+/// An enum value from the query.
+fn enum_param<T: DeserializeOwned>(
+    query: &HashMap<String, String>,
+    name: &str,
+) -> Result<Option<T>, ApiError> {
+    match query.get(name) {
+        None => Ok(None),
+        Some(text) => serde_json::from_value(Value::String(text.clone()))
+            .map(Some)
+            .map_err(|error| {
+                ApiError::bad_field(
+                    ErrorLocation::Query,
+                    name,
+                    FieldErrorCode::InvalidValue,
+                    error.to_string(),
+                )
+            }),
+    }
+}
+
+/// One page of items sorted newest first.
+fn page<T: Clone>(
+    mut items: Vec<(u64, T)>,
+    limit: usize,
+    before: Option<u64>,
+) -> (Vec<T>, bool, Option<String>) {
+    items.sort_by(|a, b| b.0.cmp(&a.0));
+    let items: Vec<(u64, T)> = items
+        .into_iter()
+        .filter(|(seq, _)| before.is_none_or(|b| *seq < b))
+        .collect();
+    let has_more = items.len() > limit;
+    let page: Vec<(u64, T)> = items.into_iter().take(limit).collect();
+    let next = if has_more {
+        page.last().map(|(seq, _)| format!("c{seq}"))
+    } else {
+        None
+    };
+    (
+        page.into_iter().map(|(_, item)| item).collect(),
+        has_more,
+        next,
+    )
+}
+
+/// Reads a JSON body: media type, size and syntax, then the schema of the spec, then the
+/// Rust type.
+async fn read_body<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Body,
+    validator: &UnionValidator,
+) -> Result<(Bytes, T), ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media_type = content_type.split(';').next().unwrap_or("").trim();
+    if !media_type.eq_ignore_ascii_case("application/json") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::UnsupportedMediaType,
+            format!(
+                "The request body must be application/json, not {:?}.",
+                content_type
+            ),
+        ));
+    }
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::PayloadTooLarge,
+                "The request body is larger than 1 MiB.",
+            )
+        })?;
+    let value: Value = serde_json::from_slice(&bytes).map_err(|error| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            "The request body is not valid JSON.",
+        )
+        .with_detail(
+            ErrorLocation::Body,
+            "",
+            FieldErrorCode::InvalidFormat,
+            format!("line {}, column {}: {error}", error.line(), error.column()),
+        )
+    })?;
+    validator.validate(&value).map_err(ApiError::validation)?;
+    let typed = serde_json::from_value(value).map_err(|error| {
+        ApiError::invalid_body_field("", FieldErrorCode::InvalidValue, error.to_string())
+    })?;
+    Ok((bytes, typed))
+}
+
+/// Checks the `idempotency-key` header of a POST.
+fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::IdempotencyKeyMissing,
+            "The idempotency-key header is required on POST requests.",
+        )
+        .with_detail(
+            ErrorLocation::Header,
+            "idempotency-key",
+            FieldErrorCode::Required,
+            "is required on every POST",
+        ));
+    };
+    let key = value.to_str().unwrap_or_default();
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        return Err(ApiError::bad_field(
+            ErrorLocation::Header,
+            "idempotency-key",
+            FieldErrorCode::InvalidFormat,
+            "must be 1 to 255 printable ASCII characters without spaces",
+        ));
+    }
+    Ok(key.to_owned())
+}
+
+/// Runs a POST once per idempotency key: a repeat with the same request replays the stored
+/// answer, a repeat with another request is a conflict. Only successes are stored, so a
+/// request that failed can be corrected and retried with its key.
+fn idempotent(
+    app: &App,
+    api_key: &str,
+    key: &str,
+    fingerprint: String,
+    run: impl FnOnce(&mut State) -> Result<(StatusCode, Value), ApiError>,
+) -> Result<Response, ApiError> {
+    let mut state = app.lock();
+    let id = format!("{api_key}\u{1f}{key}");
+    if let Some(record) = state.idempotency.get(&id) {
+        if record.fingerprint != fingerprint {
+            return Err(ApiError::conflict(
+                ErrorCode::IdempotencyKeyReused,
+                "This idempotency key was used with a different request.",
+            )
+            .with_detail(
+                ErrorLocation::Header,
+                "idempotency-key",
+                FieldErrorCode::Conflict,
+                "was used with a different request",
+            ));
+        }
+        let mut response = Response::new(Body::from(record.body.clone()));
+        *response.status_mut() = StatusCode::from_u16(record.status).unwrap_or(StatusCode::OK);
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+        return Ok(response);
+    }
+    let (status, value) = run(&mut state)?;
+    let body = value.to_string();
+    let seq = state.next_seq();
+    let record = IdempotencyRecord {
+        id: id.clone(),
+        fingerprint,
+        status: status.as_u16(),
+        body: body.clone(),
+        seq,
+    };
+    state.persist("idempotency", &id, seq, &record)?;
+    state.idempotency.insert(id, record);
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
+}
+
+fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
+    let mut hash = Sha256::new();
+    hash.update(method.as_bytes());
+    hash.update([0]);
+    hash.update(path.as_bytes());
+    hash.update([0]);
+    hash.update(body);
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn to_value(value: &impl Serialize) -> Result<Value, ApiError> {
+    serde_json::to_value(value).map_err(|error| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::InternalError,
+            error.to_string(),
+        )
+    })
+}
+
+async fn create_user(
+    AxumState(app): AxumState<Shared>,
+    Extension(ApiKey(api_key)): Extension<ApiKey>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let (bytes, request): (Bytes, CreateUserRequest) =
+        read_body(&headers, body, &app.validators.create_user).await?;
+    idempotent(
+        &app,
+        &api_key,
+        &key,
+        fingerprint("POST", "/v1/users", &bytes),
+        |state| {
+            let user = state.create_user(&api_key, request)?;
+            Ok((StatusCode::CREATED, to_value(&user)?))
+        },
+    )
+}
+
+async fn get_user(
+    AxumState(app): AxumState<Shared>,
+    Extension(ApiKey(api_key)): Extension<ApiKey>,
+    Path(user_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let user_id = parse_id("userId", &user_id)?;
+    let state = app.lock();
+    Ok(json_response(
+        StatusCode::OK,
+        &state.user(&api_key, user_id)?.user,
+    ))
+}
+
+async fn update_user(
+    AxumState(app): AxumState<Shared>,
+    Extension(ApiKey(api_key)): Extension<ApiKey>,
+    Path(user_id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let user_id = parse_id("userId", &user_id)?;
+    let (_, request): (Bytes, UpdateUserRequest) =
+        read_body(&headers, body, &app.validators.update_user).await?;
+    let user = app.lock().update_user(&api_key, user_id, request)?;
+    Ok(json_response(StatusCode::OK, &user))
+}
+
+async fn list_users(
+    AxumState(app): AxumState<Shared>,
+    Extension(ApiKey(api_key)): Extension<ApiKey>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let query = parse_query(
+        raw,
+        &[
+            "limit",
+            "cursor",
+            "type",
+            "status",
+            "verification_status",
+            "email",
+        ],
+    )?;
+    let limit = limit(&query)?;
+    let before = cursor(&query)?;
+    let user_type: Option<UserType> = enum_param(&query, "type")?;
+    let status: Option<UserStatus> = enum_param(&query, "status")?;
+    let verification: Option<VerificationStatus> = enum_param(&query, "verification_status")?;
+    let email = query.get("email");
+    let state = app.lock();
+    let matching: Vec<(u64, User)> = state
+        .users
+        .values()
+        .filter(|stored: &&StoredUser| stored.api_key == api_key)
+        .filter(|stored| user_type.is_none_or(|t| stored.user.user_type() == t))
+        .filter(|stored| status.is_none_or(|s| user_status(&stored.user) == s))
+        .filter(|stored| verification.is_none_or(|s| verification_status(&stored.user) == s))
+        .filter(|stored| {
+            email.is_none_or(|email| {
+                let own = match &stored.user {
+                    User::Individual(u) => u.email.as_str(),
+                    User::Business(u) => u.email.as_str(),
+                };
+                own.eq_ignore_ascii_case(email)
+            })
+        })
+        .map(|stored| (stored.seq, stored.user.clone()))
+        .collect();
+    let (data, has_more, next_cursor) = page(matching, limit, before);
+    Ok(json_response(
+        StatusCode::OK,
+        &UserList {
+            data,
+            has_more,
+            next_cursor,
+        },
+    ))
+}
+
+async fn create_verification(
+    AxumState(app): AxumState<Shared>,
+    Extension(ApiKey(api_key)): Extension<ApiKey>,
+    Path(user_id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let user_id = parse_id("userId", &user_id)?;
+    let key = idempotency_key(&headers)?;
+    let (bytes, request): (Bytes, CreateVerificationRequest) =
+        read_body(&headers, body, &app.validators.create_verification).await?;
+    let path = format!("/v1/users/{user_id}/verifications");
+    idempotent(
+        &app,
+        &api_key,
+        &key,
+        fingerprint("POST", &path, &bytes),
+        |state| {
+            let verification = state.create_verification(&api_key, user_id, request)?;
+            Ok((StatusCode::CREATED, to_value(&verification)?))
+        },
+    )
+}
+
+async fn get_verification(
+    AxumState(app): AxumState<Shared>,
+    Extension(ApiKey(api_key)): Extension<ApiKey>,
+    Path((user_id, verification_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let user_id = parse_id("userId", &user_id)?;
+    let verification_id = parse_id("verificationId", &verification_id)?;
+    let state = app.lock();
+    state.user(&api_key, user_id)?;
+    match state.verifications.get(&verification_id) {
+        Some(stored) if stored.verification.user_id == user_id => {
+            Ok(json_response(StatusCode::OK, &stored.verification))
+        }
+        _ => Err(ApiError::not_found("verification session of this user")),
+    }
+}
+
+async fn list_verifications(
+    AxumState(app): AxumState<Shared>,
+    Extension(ApiKey(api_key)): Extension<ApiKey>,
+    Path(user_id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let user_id = parse_id("userId", &user_id)?;
+    let query = parse_query(raw, &["limit", "cursor", "status"])?;
+    let limit = limit(&query)?;
+    let before = cursor(&query)?;
+    let status: Option<VerificationStatus> = enum_param(&query, "status")?;
+    let state = app.lock();
+    state.user(&api_key, user_id)?;
+    let matching: Vec<(u64, Verification)> = state
+        .verifications
+        .values()
+        .filter(|stored| stored.verification.user_id == user_id)
+        .filter(|stored| status.is_none_or(|s| stored.verification.status == s))
+        .map(|stored| (stored.seq, stored.verification.clone()))
+        .collect();
+    let (data, has_more, next_cursor) = page(matching, limit, before);
+    Ok(json_response(
+        StatusCode::OK,
+        &VerificationList {
+            data,
+            has_more,
+            next_cursor,
+        },
+    ))
+}
+
+/// An error of a control route, in the API's error body like every other error.
+pub(crate) fn control_error(status: StatusCode, message: impl Into<String>) -> ApiError {
+    ApiError::new(status, code_for_status(status), message)
+}
+
+/// An empty `204` answer.
+pub(crate) fn no_content() -> Response {
+    (StatusCode::NO_CONTENT, Body::empty()).into_response()
+}
+
+/// Serializes a control answer.
+pub(crate) fn control_json(value: Value) -> Response {
+    json_response(StatusCode::OK, &value)
+}

@@ -1,0 +1,169 @@
+#![doc = include_str!("../README.md")]
+
+mod control;
+mod db;
+pub mod error;
+mod hosted;
+mod http;
+pub mod state;
+mod validate;
+pub mod webhooks;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+pub use http::{MAX_BODY_BYTES, current_request_id, operation_id};
+pub use state::{RetryPolicy, Timing};
+
+/// The bearer token the sandbox accepts when none is configured.
+pub const DEFAULT_TOKEN: &str = "sandbox-token";
+/// The API key the sandbox accepts when none is configured.
+pub const DEFAULT_API_KEY: &str = "sandbox-api-key";
+
+/// How to run a sandbox.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where to listen (`127.0.0.1:0` picks a free port).
+    pub addr: SocketAddr,
+    /// The bearer token every request must carry.
+    pub token: String,
+    /// The API keys accepted; each sees only its own data.
+    pub api_keys: Vec<String>,
+    /// The SQLite data file; in memory when absent.
+    pub data: Option<PathBuf>,
+    /// How long the verification life cycle takes.
+    pub timing: Timing,
+    /// How webhook deliveries are retried.
+    pub retry: RetryPolicy,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            token: DEFAULT_TOKEN.to_owned(),
+            api_keys: vec![DEFAULT_API_KEY.to_owned()],
+            data: None,
+            timing: Timing::default(),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// Why a sandbox could not start.
+#[derive(Debug)]
+pub enum StartError {
+    /// The address could not be bound.
+    Bind(SocketAddr, std::io::Error),
+    /// The data file could not be opened or read.
+    Data(String),
+    /// The spec's schemas did not compile (a bug of the schema crate).
+    Spec(String),
+    /// The configuration is not usable.
+    Config(String),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Bind(addr, error) => write!(f, "cannot listen on {addr}: {error}"),
+            StartError::Data(error) => write!(f, "cannot use the data file: {error}"),
+            StartError::Spec(error) => {
+                write!(f, "the spec's request schemas do not compile: {error}")
+            }
+            StartError::Config(error) => write!(f, "invalid configuration: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// A running sandbox.
+pub struct Sandbox {
+    base_url: String,
+    addr: SocketAddr,
+    server: tokio::task::JoinHandle<()>,
+    worker: tokio::task::JoinHandle<()>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Sandbox {
+    /// Starts a sandbox on the current tokio runtime.
+    pub async fn start(config: Config) -> Result<Sandbox, StartError> {
+        if config.token.is_empty()
+            || config.api_keys.iter().any(String::is_empty)
+            || config.api_keys.is_empty()
+        {
+            return Err(StartError::Config(
+                "the token and every API key must be non-empty".to_owned(),
+            ));
+        }
+        let listener = tokio::net::TcpListener::bind(config.addr)
+            .await
+            .map_err(|e| StartError::Bind(config.addr, e))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| StartError::Bind(config.addr, e))?;
+        let base_url = format!("http://{addr}");
+        let db = match &config.data {
+            Some(path) => Some(db::Db::open(path).map_err(|e| StartError::Data(e.to_string()))?),
+            None => None,
+        };
+        let state = state::State::open(db, config.timing, base_url.clone())
+            .map_err(|e| StartError::Data(e.to_string()))?;
+        let validators = validate::Validators::from_spec(&balampay_schema::openapi_document())
+            .map_err(StartError::Spec)?;
+        let app = Arc::new(http::App {
+            state: Mutex::new(state),
+            validators,
+            token: config.token,
+            api_keys: config.api_keys,
+            retry: config.retry,
+            http: reqwest::Client::new(),
+        });
+        let router = http::router(app.clone());
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        let worker = tokio::spawn(webhooks::run(app));
+        Ok(Sandbox {
+            base_url,
+            addr,
+            server,
+            worker,
+            shutdown: Some(shutdown),
+        })
+    }
+
+    /// The base URL, such as `http://127.0.0.1:8080`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops serving and waits for the server to finish.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        self.worker.abort();
+        let _ = (&mut self.server).await;
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.worker.abort();
+        self.server.abort();
+    }
+}
