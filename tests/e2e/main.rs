@@ -3,6 +3,7 @@
 
 mod client;
 mod cross_check;
+mod sandbox;
 mod spec_contract;
 mod support;
 mod test_server;

@@ -405,7 +405,7 @@ fn page<T: Clone>(
     limit: usize,
     before: Option<u64>,
 ) -> (Vec<T>, bool, Option<String>) {
-    items.sort_by(|a, b| b.0.cmp(&a.0));
+    items.sort_by_key(|item| std::cmp::Reverse(item.0));
     let items: Vec<(u64, T)> = items
         .into_iter()
         .filter(|(seq, _)| before.is_none_or(|b| *seq < b))

@@ -1,0 +1,935 @@
+//! The sandbox over loopback: every operation and status, every response validated against
+//! the published spec, idempotency under concurrency, the verification life cycle, the hosted
+//! page, signed webhooks with retries, and restarts on a data file.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use balampay_client::WebhookSecret;
+use balampay_sandbox::{Config, DEFAULT_API_KEY, DEFAULT_TOKEN, RetryPolicy, Sandbox, Timing};
+use serde_json::{Value, json};
+
+use crate::support::{
+    component_validator, errors, openapi_validator, pointer_token, published_openapi,
+    published_webhook_schema, validator,
+};
+
+fn fast() -> Config {
+    Config {
+        timing: Timing {
+            decision_delay: Duration::from_millis(30),
+            review_delay: Duration::from_millis(30),
+        },
+        retry: RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(30),
+            max_delay: Duration::from_millis(200),
+        },
+        ..Config::default()
+    }
+}
+
+/// A raw HTTP helper that checks every answer against the published spec.
+struct Api {
+    base: String,
+    http: reqwest::Client,
+    doc: Value,
+    key: String,
+}
+
+/// One answer.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    headers: HeaderMap,
+    body: Value,
+}
+
+impl Api {
+    fn new(sandbox: &Sandbox) -> Api {
+        Api {
+            base: sandbox.base_url().to_owned(),
+            http: reqwest::Client::new(),
+            doc: published_openapi(),
+            key: DEFAULT_API_KEY.to_owned(),
+        }
+    }
+
+    fn with_key(&self, key: &str) -> Api {
+        Api {
+            base: self.base.clone(),
+            http: self.http.clone(),
+            doc: self.doc.clone(),
+            key: key.to_owned(),
+        }
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(DEFAULT_TOKEN)
+            .header("x-api-key", &self.key)
+    }
+
+    /// Sends, then validates the answer against the spec: the status is documented for the
+    /// operation, and the body matches that status's schema.
+    async fn send(&self, request: reqwest::RequestBuilder, template: &str, method: &str) -> Answer {
+        let response = request.send().await.expect("the sandbox answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{method} {template} {status}: not JSON ({e}): {text}"));
+        assert!(
+            headers.contains_key("x-request-id"),
+            "{method} {template} {status}: no x-request-id"
+        );
+        let operation = format!("/paths/{}/{method}", pointer_token(template));
+        let mut response_pointer = format!("{operation}/responses/{status}");
+        let response_spec = self.doc.pointer(&response_pointer).unwrap_or_else(|| {
+            panic!(
+                "{method} {template} answered {status}, which the spec does not document: {body}"
+            )
+        });
+        if let Some(reference) = response_spec.get("$ref").and_then(Value::as_str) {
+            response_pointer = reference.trim_start_matches('#').to_owned();
+        }
+        let validator = openapi_validator(
+            &self.doc,
+            &format!("{response_pointer}/content/application~1json/schema"),
+        );
+        let found = errors(&validator, &body);
+        assert!(
+            found.is_empty(),
+            "{method} {template} {status} breaks the spec: {found:#?}\n{body:#}"
+        );
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn create_user(&self, body: Value, key: &str) -> Answer {
+        let request = self
+            .request(reqwest::Method::POST, "/v1/users")
+            .header("idempotency-key", key)
+            .json(&body);
+        self.send(request, "/v1/users", "post").await
+    }
+
+    async fn get(&self, path: &str, template: &str) -> Answer {
+        self.send(self.request(reqwest::Method::GET, path), template, "get")
+            .await
+    }
+
+    async fn create_verification(&self, user: &str, body: Value) -> Answer {
+        let request = self
+            .request(
+                reqwest::Method::POST,
+                &format!("/v1/users/{user}/verifications"),
+            )
+            .header("idempotency-key", uuid::Uuid::new_v4().to_string())
+            .json(&body);
+        self.send(request, "/v1/users/{userId}/verifications", "post")
+            .await
+    }
+
+    async fn control(&self, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .request(method, path)
+            .json(&body)
+            .send()
+            .await
+            .expect("control answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Waits until the user's verification status is `status`.
+    async fn wait_for_status(&self, user: &str, status: &str) -> Value {
+        for _ in 0..200 {
+            let answer = self
+                .get(&format!("/v1/users/{user}"), "/v1/users/{userId}")
+                .await;
+            if answer.body["verification_status"] == status {
+                return answer.body;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("user {user} never became {status}");
+    }
+}
+
+fn individual(email: &str, last_name: &str) -> Value {
+    json!({"type": "individual", "email": email, "phone_number": "+1234567890", "first_name": "John", "last_name": last_name, "country": "US"})
+}
+
+fn kyc_data() -> Value {
+    json!({
+        "date_of_birth": "1990-04-21",
+        "address": {"line1": "350 Fifth Avenue", "city": "New York", "region": "NY", "postal_code": "10118", "country": "US"},
+        "government_id": {"type": "passport", "number": "X12345678", "issuing_country": "US"}
+    })
+}
+
+#[tokio::test]
+async fn every_operation_answers_as_documented() {
+    let sandbox = Sandbox::start(fast()).await.expect("starts");
+    let api = Api::new(&sandbox);
+
+    let created = api
+        .create_user(individual("john.doe@example.com", "Doe"), "user-123")
+        .await;
+    assert_eq!(created.status, 201);
+    let id = created.body["id"].as_str().expect("id").to_owned();
+    let business = api
+        .create_user(
+            json!({"type": "business", "email": "finance@acme-logistics.example", "phone_number": "+12125550123", "business_name": "Acme Logistics LLC", "country": "US"}),
+            "user-124",
+        )
+        .await;
+    assert_eq!(business.status, 201);
+
+    assert_eq!(
+        api.get(&format!("/v1/users/{id}"), "/v1/users/{userId}")
+            .await
+            .body,
+        created.body
+    );
+    let patch = api
+        .request(reqwest::Method::PATCH, &format!("/v1/users/{id}"))
+        .json(&json!({"type": "individual", "first_name": "Johnny", "government_id": {"type": "passport", "number": "X12345678", "issuing_country": "US"}}));
+    let patched = api.send(patch, "/v1/users/{userId}", "patch").await;
+    assert_eq!(patched.status, 200);
+    assert_eq!(patched.body["first_name"], "Johnny");
+    assert_eq!(
+        patched.body["government_id"],
+        json!({"type": "passport", "number_last4": "5678", "issuing_country": "US"})
+    );
+
+    let page = api.get("/v1/users?limit=1", "/v1/users").await;
+    assert_eq!(page.body["data"].as_array().map(Vec::len), Some(1));
+    assert_eq!(page.body["has_more"], true);
+    let cursor = page.body["next_cursor"].as_str().expect("cursor");
+    let next = api
+        .get(&format!("/v1/users?limit=1&cursor={cursor}"), "/v1/users")
+        .await;
+    assert_eq!(next.body["data"][0]["id"], created.body["id"]);
+    assert_eq!(next.body["has_more"], false);
+    let filtered = api.get("/v1/users?type=business", "/v1/users").await;
+    assert_eq!(filtered.body["data"][0]["type"], "business");
+    let by_email = api
+        .get("/v1/users?email=JOHN.DOE@example.com", "/v1/users")
+        .await;
+    assert_eq!(by_email.body["data"][0]["id"], created.body["id"]);
+
+    let session = api
+        .create_verification(&id, json!({"type": "embedded-link", "redirect_uri": "https://yourapp.com/verification-complete"}))
+        .await;
+    assert_eq!(session.status, 201);
+    let session_id = session.body["id"].as_str().expect("id");
+    assert!(
+        session.body["provider_link"]
+            .as_str()
+            .is_some_and(|l| l.starts_with(&api.base))
+    );
+    let got = api
+        .get(
+            &format!("/v1/users/{id}/verifications/{session_id}"),
+            "/v1/users/{userId}/verifications/{verificationId}",
+        )
+        .await;
+    assert_eq!(got.body, session.body);
+    let list = api
+        .get(
+            &format!("/v1/users/{id}/verifications?status=pending"),
+            "/v1/users/{userId}/verifications",
+        )
+        .await;
+    assert_eq!(list.body["data"][0]["id"], session.body["id"]);
+    sandbox.stop().await;
+}
+
+#[tokio::test]
+async fn every_error_status_is_the_documented_error_body() {
+    let sandbox = Sandbox::start(fast()).await.expect("starts");
+    let api = Api::new(&sandbox);
+    let user = api
+        .create_user(individual("ana@example.com", "Doe"), "k1")
+        .await
+        .body["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let users = "/v1/users";
+
+    // 400: malformed JSON, a bad path id, a bad query, a missing idempotency key.
+    let bad_json = api
+        .request(reqwest::Method::POST, users)
+        .header("idempotency-key", "k2")
+        .header("content-type", "application/json")
+        .body("{\"type\": ");
+    let answer = api.send(bad_json, users, "post").await;
+    assert_eq!(
+        (answer.status, answer.body["code"].as_str()),
+        (400, Some("bad_request"))
+    );
+    assert!(
+        answer.body["details"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("line 1, column")),
+        "{}",
+        answer.body
+    );
+    let answer = api.get("/v1/users/not-a-uuid", "/v1/users/{userId}").await;
+    assert_eq!(
+        (answer.status, answer.body["details"][0]["field"].as_str()),
+        (400, Some("userId"))
+    );
+    let answer = api.get("/v1/users?limit=0", users).await;
+    assert_eq!(
+        (answer.status, answer.body["details"][0]["field"].as_str()),
+        (400, Some("limit"))
+    );
+    let answer = api.get("/v1/users?colour=red", users).await;
+    assert_eq!(
+        (answer.status, answer.body["details"][0]["code"].as_str()),
+        (400, Some("unknown_field"))
+    );
+    let answer = api.get("/v1/users?cursor=zz", users).await;
+    assert_eq!(answer.status, 400);
+    let no_key = api
+        .request(reqwest::Method::POST, users)
+        .json(&individual("b@example.com", "Doe"));
+    let answer = api.send(no_key, users, "post").await;
+    assert_eq!(
+        (answer.status, answer.body["code"].as_str()),
+        (400, Some("idempotency_key_missing"))
+    );
+
+    // 401: missing and wrong credentials.
+    let anonymous = api.http.get(format!("{}{users}", api.base));
+    let answer = api.send(anonymous, users, "get").await;
+    assert_eq!(
+        (answer.status, answer.body["code"].as_str()),
+        (401, Some("unauthorized"))
+    );
+    let answer = api.with_key("someone-else").get(users, users).await;
+    assert_eq!(answer.status, 401);
+
+    // 404: unknown user, unknown session.
+    let answer = api
+        .get(
+            &format!("/v1/users/{}", uuid::Uuid::new_v4()),
+            "/v1/users/{userId}",
+        )
+        .await;
+    assert_eq!(
+        (answer.status, answer.body["code"].as_str()),
+        (404, Some("not_found"))
+    );
+    let answer = api
+        .get(
+            &format!("/v1/users/{user}/verifications/{}", uuid::Uuid::new_v4()),
+            "/v1/users/{userId}/verifications/{verificationId}",
+        )
+        .await;
+    assert_eq!(answer.status, 404);
+
+    // 409: email taken.
+    let answer = api
+        .create_user(individual("ANA@example.com", "Roe"), "k3")
+        .await;
+    assert_eq!(
+        (answer.status, answer.body["code"].as_str()),
+        (409, Some("email_taken"))
+    );
+
+    // 413, 415.
+    let huge = format!(
+        "{{\"type\": \"individual\", \"pad\": \"{}\"}}",
+        "x".repeat(1024 * 1024)
+    );
+    let big = api
+        .request(reqwest::Method::POST, users)
+        .header("idempotency-key", "k4")
+        .header("content-type", "application/json")
+        .body(huge);
+    assert_eq!(api.send(big, users, "post").await.status, 413);
+    let text = api
+        .request(reqwest::Method::POST, users)
+        .header("idempotency-key", "k5")
+        .header("content-type", "text/plain")
+        .body("hi");
+    let answer = api.send(text, users, "post").await;
+    assert_eq!(
+        (answer.status, answer.body["code"].as_str()),
+        (415, Some("unsupported_media_type"))
+    );
+
+    // 422: every offending field named by its pointer.
+    let answer = api
+        .create_user(json!({"type": "individual", "email": "nope", "phone_number": "12", "first_name": "", "country": "usa", "nickname": "J"}), "k6")
+        .await;
+    assert_eq!(answer.status, 422);
+    let fields: Vec<(&str, &str)> = answer.body["details"]
+        .as_array()
+        .expect("details")
+        .iter()
+        .map(|d| {
+            (
+                d["field"].as_str().expect("field"),
+                d["code"].as_str().expect("code"),
+            )
+        })
+        .collect();
+    for expected in [
+        ("/last_name", "required"),
+        ("/email", "invalid_format"),
+        ("/phone_number", "invalid_format"),
+        ("/first_name", "too_short"),
+        ("/country", "invalid_format"),
+        ("/nickname", "unknown_field"),
+    ] {
+        assert!(
+            fields.contains(&expected),
+            "{expected:?} missing from {fields:?}"
+        );
+    }
+    let answer = api.create_user(json!({"type": "robot"}), "k7").await;
+    assert_eq!(
+        (answer.status, answer.body["details"][0]["field"].as_str()),
+        (422, Some("/type"))
+    );
+
+    // 429 and 500 through faults, with Retry-After on 429.
+    for status in [429u16, 500] {
+        let (armed, _) = api
+            .control(
+                reqwest::Method::POST,
+                "/sandbox/faults",
+                json!({"status": status, "operation": "listUsers"}),
+            )
+            .await;
+        assert_eq!(armed, 204);
+        let answer = api.get(users, users).await;
+        assert_eq!(answer.status, status);
+        if status == 429 {
+            assert_eq!(
+                answer
+                    .headers
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok()),
+                Some("1")
+            );
+        }
+    }
+
+    // Unknown routes and methods answer the error body too (outside the spec's operations).
+    let error_body = component_validator(&api.doc, "ErrorBody");
+    for (method, path, status, code) in [
+        (reqwest::Method::GET, "/v2/nothing", 404, "not_found"),
+        (reqwest::Method::DELETE, users, 405, "method_not_allowed"),
+    ] {
+        let response = api.request(method, path).send().await.expect("answers");
+        assert_eq!(response.status().as_u16(), status);
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["code"], code);
+        let found = errors(&error_body, &body);
+        assert!(found.is_empty(), "{path}: {found:#?}");
+    }
+    sandbox.stop().await;
+}
+
+#[tokio::test]
+async fn data_is_scoped_to_the_api_key() {
+    let sandbox = Sandbox::start(Config {
+        api_keys: vec!["key-a".into(), "key-b".into()],
+        ..fast()
+    })
+    .await
+    .expect("starts");
+    let a = Api::new(&sandbox).with_key("key-a");
+    let b = a.with_key("key-b");
+    let user = a
+        .create_user(individual("shared@example.com", "Doe"), "same-key")
+        .await;
+    let id = user.body["id"].as_str().expect("id");
+    assert_eq!(
+        b.get(&format!("/v1/users/{id}"), "/v1/users/{userId}")
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        b.get("/v1/users", "/v1/users").await.body["data"],
+        json!([])
+    );
+    // Emails and idempotency keys are per API key too.
+    assert_eq!(
+        b.create_user(individual("shared@example.com", "Doe"), "same-key")
+            .await
+            .status,
+        201
+    );
+    sandbox.stop().await;
+}
+
+#[tokio::test]
+async fn idempotency_replays_conflicts_and_executes_once_under_concurrency() {
+    let sandbox = Sandbox::start(fast()).await.expect("starts");
+    let api = Arc::new(Api::new(&sandbox));
+    let first = api
+        .create_user(individual("once@example.com", "Doe"), "idem-1")
+        .await;
+    let again = api
+        .create_user(individual("once@example.com", "Doe"), "idem-1")
+        .await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.body, first.body);
+    assert_eq!(
+        again
+            .headers
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+    assert!(first.headers.get("idempotent-replayed").is_none());
+    let conflict = api
+        .create_user(individual("other@example.com", "Doe"), "idem-1")
+        .await;
+    assert_eq!(
+        (conflict.status, conflict.body["code"].as_str()),
+        (409, Some("idempotency_key_reused"))
+    );
+
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let api = api.clone();
+        tasks.push(tokio::spawn(async move {
+            api.create_user(individual("race@example.com", "Doe"), "idem-race")
+                .await
+        }));
+    }
+    let mut bodies = Vec::new();
+    for task in tasks {
+        let answer = task.await.expect("task");
+        assert_eq!(answer.status, 201);
+        bodies.push(answer.body);
+    }
+    assert!(
+        bodies.windows(2).all(|pair| pair[0] == pair[1]),
+        "every answer is the one execution's"
+    );
+    let listed = api
+        .get("/v1/users?email=race@example.com", "/v1/users")
+        .await;
+    assert_eq!(
+        listed.body["data"].as_array().map(Vec::len),
+        Some(1),
+        "executed once"
+    );
+    sandbox.stop().await;
+}
+
+/// A loopback receiver of webhooks that fails the first `fail_first` deliveries.
+#[derive(Clone, Default)]
+struct Receiver {
+    received: Arc<Mutex<Vec<(HeaderMap, String)>>>,
+    fail_first: Arc<Mutex<u32>>,
+}
+
+impl Receiver {
+    async fn start(fail_first: u32) -> (Receiver, String) {
+        Self::start_at("127.0.0.1:0", fail_first).await
+    }
+
+    async fn start_at(address: &str, fail_first: u32) -> (Receiver, String) {
+        let receiver = Receiver {
+            fail_first: Arc::new(Mutex::new(fail_first)),
+            ..Receiver::default()
+        };
+        let state = receiver.clone();
+        let app = axum::Router::new().route(
+            "/hooks",
+            axum::routing::post(move |headers: HeaderMap, body: String| {
+                let state = state.clone();
+                async move {
+                    let mut fail = state.fail_first.lock().expect("lock");
+                    if *fail > 0 {
+                        *fail -= 1;
+                        return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+                    }
+                    state.received.lock().expect("lock").push((headers, body));
+                    axum::http::StatusCode::NO_CONTENT
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind(address).await.expect("bind");
+        let url = format!("http://{}/hooks", listener.local_addr().expect("addr"));
+        tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+        (receiver, url)
+    }
+
+    /// Waits for a delivery of `event`; returns its body.
+    async fn wait_for(&self, event: &str) -> (HeaderMap, Value) {
+        for _ in 0..300 {
+            let found = self
+                .received
+                .lock()
+                .expect("lock")
+                .iter()
+                .find(|(_, body)| {
+                    serde_json::from_str::<Value>(body).is_ok_and(|v| v["event"] == event)
+                })
+                .cloned();
+            if let Some((headers, body)) = found {
+                return (headers, serde_json::from_str(&body).expect("json"));
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("no {event} delivery arrived");
+    }
+}
+
+/// Checks a delivery's signature with the client crate's verifier (an implementation
+/// independent of the sandbox's signer) and its payload against the published schema.
+fn check_delivery(secret: &str, headers: &HeaderMap, body: &Value, raw: &str) {
+    let secret = WebhookSecret::new(secret).expect("whsec_ secret");
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    secret
+        .verify(header, raw.as_bytes())
+        .expect("signature verifies");
+    let event = body["event"].as_str().expect("event");
+    let found = errors(&validator(&published_webhook_schema(event)), body);
+    assert!(
+        found.is_empty(),
+        "{event} breaks its schema: {found:#?}\n{body:#}"
+    );
+}
+
+#[tokio::test]
+async fn the_life_cycle_reaches_each_outcome_with_signed_webhooks() {
+    let sandbox = Sandbox::start(fast()).await.expect("starts");
+    let api = Api::new(&sandbox);
+    let (receiver, url) = Receiver::start(2).await;
+    let (status, endpoint) = api
+        .control(
+            reqwest::Method::POST,
+            "/sandbox/webhook-endpoints",
+            json!({"url": url}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let secret = endpoint["secret"].as_str().expect("secret").to_owned();
+
+    // user.created, delivered on the third attempt (the receiver fails twice).
+    let created = api
+        .create_user(individual("life@example.com", "Doe"), "life-1")
+        .await;
+    let user = created.body["id"].as_str().expect("id").to_owned();
+    let (headers, body) = receiver.wait_for("user.created").await;
+    let raw = receiver.received.lock().expect("lock")[0].1.clone();
+    check_delivery(&secret, &headers, &body, &raw);
+    assert_eq!(body["data"]["user_id"], created.body["id"]);
+    assert_eq!(body["data"]["phone"], "+1234567890");
+    let (_, log) = api
+        .control(reqwest::Method::GET, "/sandbox/deliveries", json!({}))
+        .await;
+    let attempts = log["data"][0]["attempts"].as_array().expect("attempts");
+    assert_eq!(attempts.len(), 3, "{log:#}");
+    assert_eq!(attempts[0]["status"], 503);
+    assert_eq!(log["data"][0]["state"], "delivered");
+
+    // Missing KYC data: rejected with a reason naming it.
+    let session = api.create_verification(&user, json!({"type": "api"})).await;
+    assert_eq!(session.body["status"], "pending");
+    api.wait_for_status(&user, "rejected").await;
+    let (_, failed) = receiver.wait_for("user.verification.failed").await;
+    let reason = failed["data"]["reasons"][0]["developer_reason"]
+        .as_str()
+        .expect("reason");
+    assert!(
+        reason.contains("date_of_birth") && reason.contains("government_id"),
+        "{reason}"
+    );
+
+    // With the data: verified, tier by kyc_type, and the user carries it.
+    let retry = api
+        .create_verification(
+            &user,
+            json!({"type": "api", "kyc_type": "full", "individual": kyc_data()}),
+        )
+        .await;
+    assert_eq!(retry.status, 201);
+    let verified = api.wait_for_status(&user, "verified").await;
+    assert_eq!(
+        (verified["kyc_type"].as_str(), verified["tier"].as_u64()),
+        (Some("full"), Some(2))
+    );
+    let (headers, accepted) = receiver.wait_for("user.verification.accepted").await;
+    let raw = receiver
+        .received
+        .lock()
+        .expect("lock")
+        .iter()
+        .find(|(_, b)| b.contains("user.verification.accepted"))
+        .map(|(_, b)| b.clone())
+        .expect("raw");
+    check_delivery(&secret, &headers, &accepted, &raw);
+    assert_eq!(accepted["data"]["id"], retry.body["id"]);
+    let again = api.create_verification(&user, json!({"type": "api"})).await;
+    assert_eq!(
+        (again.status, again.body["code"].as_str()),
+        (409, Some("already_verified"))
+    );
+
+    // Test inputs: `Review` goes through under_review to verified; `ReviewReject` to rejected.
+    for (last_name, ends) in [
+        ("Review", "verified"),
+        ("ReviewReject", "rejected"),
+        ("Reject", "rejected"),
+    ] {
+        let answer = api
+            .create_user(
+                individual(&format!("{last_name}@example.com"), last_name),
+                last_name,
+            )
+            .await;
+        let id = answer.body["id"].as_str().expect("id").to_owned();
+        let session = api
+            .create_verification(&id, json!({"type": "api", "individual": kyc_data()}))
+            .await;
+        assert_eq!(session.status, 201);
+        let in_progress = api.create_verification(&id, json!({"type": "api"})).await;
+        assert_eq!(in_progress.body["code"], "verification_in_progress");
+        if last_name.starts_with("Review") {
+            api.wait_for_status(&id, "under_review").await;
+        }
+        api.wait_for_status(&id, ends).await;
+    }
+    sandbox.stop().await;
+}
+
+#[tokio::test]
+async fn the_hosted_page_completes_an_embedded_link_session() {
+    let sandbox = Sandbox::start(fast()).await.expect("starts");
+    let api = Api::new(&sandbox);
+    let user = api
+        .create_user(individual("page@example.com", "Doe"), "page-1")
+        .await
+        .body["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let session = api
+        .create_verification(&user, json!({"type": "embedded-link", "redirect_uri": "https://yourapp.com/done?from=sandbox"}))
+        .await;
+    let link = session.body["provider_link"]
+        .as_str()
+        .expect("link")
+        .to_owned();
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let page = browser.get(&link).send().await.expect("page");
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.expect("html");
+    assert!(
+        html.contains("John Doe") && html.contains("value=\"approve\""),
+        "{html}"
+    );
+    let done = browser
+        .post(&link)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("choice=approve")
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(done.status().as_u16(), 303);
+    let location = done
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("location");
+    assert_eq!(
+        location,
+        format!(
+            "https://yourapp.com/done?from=sandbox&verification_id={}&status=verified",
+            session.body["id"].as_str().expect("id")
+        )
+    );
+    api.wait_for_status(&user, "verified").await;
+    let again = browser
+        .post(&link)
+        .body("choice=reject")
+        .send()
+        .await
+        .expect("resubmit");
+    assert_eq!(again.status().as_u16(), 409);
+    sandbox.stop().await;
+}
+
+#[tokio::test]
+async fn a_restart_on_a_data_file_loses_nothing_acknowledged() {
+    let dir = std::env::temp_dir().join(format!("sandbox-restart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let config = Config {
+        data: Some(dir.join("sandbox.sqlite")),
+        retry: RetryPolicy {
+            max_attempts: 1000,
+            base_delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(50),
+        },
+        ..fast()
+    };
+
+    // The receiver is down during the first run: the delivery stays pending across the
+    // restart, and reaches the receiver once it is up.
+    let down = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let receiver_address = down.local_addr().expect("addr").to_string();
+    drop(down);
+
+    let sandbox = Sandbox::start(config.clone()).await.expect("starts");
+    let api = Api::new(&sandbox);
+    let (_, endpoint) = api
+        .control(
+            reqwest::Method::POST,
+            "/sandbox/webhook-endpoints",
+            json!({"url": format!("http://{receiver_address}/hooks")}),
+        )
+        .await;
+    let created = api
+        .create_user(individual("durable@example.com", "Doe"), "durable-1")
+        .await;
+    let id = created.body["id"].as_str().expect("id").to_owned();
+    for _ in 0..200 {
+        let (_, log) = api
+            .control(reqwest::Method::GET, "/sandbox/deliveries", json!({}))
+            .await;
+        if log["data"][0]["attempts"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+        {
+            assert_eq!(log["data"][0]["state"], "pending");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop(sandbox); // Like a kill: no graceful stop.
+
+    let sandbox = Sandbox::start(config.clone()).await.expect("restarts");
+    let api = Api::new(&sandbox);
+    assert_eq!(
+        api.get(&format!("/v1/users/{id}"), "/v1/users/{userId}")
+            .await
+            .body,
+        created.body
+    );
+    let replay = api
+        .create_user(individual("durable@example.com", "Doe"), "durable-1")
+        .await;
+    assert_eq!(replay.body, created.body);
+    assert_eq!(
+        replay
+            .headers
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+    let (_, endpoints) = api
+        .control(
+            reqwest::Method::GET,
+            "/sandbox/webhook-endpoints",
+            json!({}),
+        )
+        .await;
+    assert_eq!(endpoints["data"][0]["secret"], endpoint["secret"]);
+
+    let (receiver, _) = Receiver::start_at(&receiver_address, 0).await;
+    let (_, delivered) = receiver.wait_for("user.created").await;
+    assert_eq!(delivered["data"]["user_id"], created.body["id"]);
+    let (_, log) = api
+        .control(reqwest::Method::GET, "/sandbox/deliveries", json!({}))
+        .await;
+    assert!(
+        log["data"][0]["attempts"]
+            .as_array()
+            .is_some_and(|a| a.len() >= 2),
+        "attempts were kept: {log:#}"
+    );
+    sandbox.stop().await;
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[tokio::test]
+async fn a_corrupting_fault_breaks_exactly_one_field() {
+    let sandbox = Sandbox::start(fast()).await.expect("starts");
+    let api = Api::new(&sandbox);
+    let id = api
+        .create_user(individual("fault@example.com", "Doe"), "f1")
+        .await
+        .body["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (status, _) = api
+        .control(
+            reqwest::Method::POST,
+            "/sandbox/faults",
+            json!({"operation": "getUser", "corrupt": {"pointer": "/email", "value": 42}}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let response = api
+        .request(reqwest::Method::GET, &format!("/v1/users/{id}"))
+        .send()
+        .await
+        .expect("answers");
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["email"], 42);
+    // The branch's own schema, so that the error names the field (a `oneOf` reports only
+    // that no branch matched).
+    let found = errors(&component_validator(&api.doc, "IndividualUser"), &body);
+    assert!(
+        found.iter().any(|(pointer, _, _)| pointer == "/email"),
+        "{found:#?}"
+    );
+    // Only once.
+    assert_eq!(
+        api.get(&format!("/v1/users/{id}"), "/v1/users/{userId}")
+            .await
+            .body["email"],
+        "fault@example.com"
+    );
+    sandbox.stop().await;
+}
+
+/// The generated client drives the sandbox through the docs' quick example.
+#[tokio::test]
+async fn the_generated_client_drives_the_sandbox() {
+    use balampay_client::{BalamPay, CreateUserRequest, types};
+    let sandbox = Sandbox::start(fast()).await.expect("starts");
+    let api = BalamPay::new(sandbox.base_url(), DEFAULT_TOKEN, DEFAULT_API_KEY).expect("client");
+    let request: types::CreateIndividualUserRequest =
+        serde_json::from_value(individual("client@example.com", "Doe")).expect("reads");
+    let user = api
+        .create_user(CreateUserRequest::from(request))
+        .await
+        .expect("createUser");
+    let session: types::EmbeddedLinkVerificationRequest =
+        serde_json::from_value(json!({"type": "embedded-link", "redirect_uri": "https://yourapp.com/verification-complete"})).expect("reads");
+    let verification = api
+        .create_verification(user.id(), session)
+        .await
+        .expect("createVerification");
+    assert!(verification.provider_link.is_some());
+    let error = api.get_user(uuid::Uuid::new_v4()).await.expect_err("404");
+    assert_eq!(error.code(), Some(types::ErrorCode::NotFound));
+    sandbox.stop().await;
+}
