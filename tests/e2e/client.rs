@@ -539,3 +539,23 @@ fn webhook_fixtures_parse_into_one_enum() {
         "{event:?}"
     );
 }
+
+/// HTTPS is supported: a request to an https URL fails to connect, not for want of TLS.
+#[tokio::test]
+async fn https_base_urls_are_supported() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let api = BalamPay::new(format!("https://127.0.0.1:{port}"), TOKEN, API_KEY)
+        .expect("an https client builds");
+    let error = api
+        .get_user(uuid::Uuid::nil())
+        .await
+        .expect_err("nothing listens there");
+    let ApiError::Transport(error) = &error else {
+        panic!("expected a transport error, got {error:?}")
+    };
+    assert!(error.is_connect(), "{error:?}");
+}
