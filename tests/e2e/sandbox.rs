@@ -289,6 +289,16 @@ async fn every_error_status_is_the_documented_error_body() {
         (answer.status, answer.body["details"][0]["field"].as_str()),
         (400, Some("userId"))
     );
+    let answer = api.get("/v1/users/%FF", "/v1/users/{userId}").await;
+    assert_eq!(
+        (answer.status, answer.body["code"].as_str()),
+        (400, Some("bad_request"))
+    );
+    let answer = api.get("/v1/users?limit=%FF", users).await;
+    assert_eq!(
+        (answer.status, answer.body["details"][0]["field"].as_str()),
+        (400, Some("limit"))
+    );
     let answer = api.get("/v1/users?limit=0", users).await;
     assert_eq!(
         (answer.status, answer.body["details"][0]["field"].as_str()),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Extension, Path, State as AxumState};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -17,7 +18,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::http::{ApiKey, App, control_error, control_json, json_response, no_content, parse_id};
+use crate::http::{
+    ApiKey, App, control_error, control_json, json_response, no_content, parse_id, path_segments,
+};
 use crate::state::{Endpoint, Fault, Outcome, Step};
 
 type Shared = Arc<App>;
@@ -143,10 +146,10 @@ struct ForcedOutcome {
 async fn force_outcome(
     AxumState(app): AxumState<Shared>,
     Extension(ApiKey(api_key)): Extension<ApiKey>,
-    Path(verification_id): Path<String>,
+    verification_id: Result<Path<String>, PathRejection>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let id = parse_id("verificationId", &verification_id)?;
+    let id = parse_id("verificationId", &path_segments(verification_id)?)?;
     let request: ForcedOutcome = parse(&body)?;
     let mut state = app.lock();
     let stored = state
@@ -195,10 +198,10 @@ struct NewStatus {
 async fn set_user_status(
     AxumState(app): AxumState<Shared>,
     Extension(ApiKey(api_key)): Extension<ApiKey>,
-    Path(user_id): Path<String>,
+    user_id: Result<Path<String>, PathRejection>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let id = parse_id("userId", &user_id)?;
+    let id = parse_id("userId", &path_segments(user_id)?)?;
     let request: NewStatus = parse(&body)?;
     let mut state = app.lock();
     state.user(&api_key, id)?;

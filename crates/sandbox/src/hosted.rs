@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State as AxumState};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -47,8 +48,16 @@ fn not_found() -> Response {
     )
 }
 
-async fn page(AxumState(app): AxumState<Shared>, Path(id): Path<String>) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
+/// The session id of a hosted page's path; a malformed one is an unknown page.
+fn session_id(id: Result<Path<String>, PathRejection>) -> Option<Uuid> {
+    id.ok().and_then(|Path(id)| Uuid::parse_str(&id).ok())
+}
+
+async fn page(
+    AxumState(app): AxumState<Shared>,
+    id: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Some(id) = session_id(id) else {
         return not_found();
     };
     let state = app.lock();
@@ -99,10 +108,10 @@ async fn page(AxumState(app): AxumState<Shared>, Path(id): Path<String>) -> Resp
 
 async fn submit(
     AxumState(app): AxumState<Shared>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     body: Bytes,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
+    let Some(id) = session_id(id) else {
         return not_found();
     };
     let form = String::from_utf8_lossy(&body);

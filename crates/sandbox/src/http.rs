@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Extension, MatchedPath, Path, RawQuery, Request, State as AxumState};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -266,6 +267,17 @@ fn corrupt(value: &mut Value, pointer: &str, replacement: Option<Value>) {
 /// A JSON answer.
 pub(crate) fn json_response(status: StatusCode, value: &impl Serialize) -> Response {
     (status, axum::Json(value)).into_response()
+}
+
+/// The path's segments, or a 400 in the error body (axum's own rejection is plain text).
+pub(crate) fn path_segments<T>(path: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
+    path.map(|Path(segments)| segments).map_err(|rejection| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            format!("The path is not valid: {}.", rejection.body_text()),
+        )
+    })
 }
 
 /// Reads a path id.
@@ -603,9 +615,9 @@ async fn create_user(
 async fn get_user(
     AxumState(app): AxumState<Shared>,
     Extension(ApiKey(api_key)): Extension<ApiKey>,
-    Path(user_id): Path<String>,
+    user_id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    let user_id = parse_id("userId", &user_id)?;
+    let user_id = parse_id("userId", &path_segments(user_id)?)?;
     let state = app.lock();
     Ok(json_response(
         StatusCode::OK,
@@ -616,11 +628,11 @@ async fn get_user(
 async fn update_user(
     AxumState(app): AxumState<Shared>,
     Extension(ApiKey(api_key)): Extension<ApiKey>,
-    Path(user_id): Path<String>,
+    user_id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let user_id = parse_id("userId", &user_id)?;
+    let user_id = parse_id("userId", &path_segments(user_id)?)?;
     let (_, request): (Bytes, UpdateUserRequest) =
         read_body(&headers, body, &app.validators.update_user).await?;
     let user = app.lock().update_user(&api_key, user_id, request)?;
@@ -682,11 +694,11 @@ async fn list_users(
 async fn create_verification(
     AxumState(app): AxumState<Shared>,
     Extension(ApiKey(api_key)): Extension<ApiKey>,
-    Path(user_id): Path<String>,
+    user_id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let user_id = parse_id("userId", &user_id)?;
+    let user_id = parse_id("userId", &path_segments(user_id)?)?;
     let key = idempotency_key(&headers)?;
     let (bytes, request): (Bytes, CreateVerificationRequest) =
         read_body(&headers, body, &app.validators.create_verification).await?;
@@ -706,8 +718,9 @@ async fn create_verification(
 async fn get_verification(
     AxumState(app): AxumState<Shared>,
     Extension(ApiKey(api_key)): Extension<ApiKey>,
-    Path((user_id, verification_id)): Path<(String, String)>,
+    ids: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Response, ApiError> {
+    let (user_id, verification_id) = path_segments(ids)?;
     let user_id = parse_id("userId", &user_id)?;
     let verification_id = parse_id("verificationId", &verification_id)?;
     let state = app.lock();
@@ -723,10 +736,10 @@ async fn get_verification(
 async fn list_verifications(
     AxumState(app): AxumState<Shared>,
     Extension(ApiKey(api_key)): Extension<ApiKey>,
-    Path(user_id): Path<String>,
+    user_id: Result<Path<String>, PathRejection>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let user_id = parse_id("userId", &user_id)?;
+    let user_id = parse_id("userId", &path_segments(user_id)?)?;
     let query = parse_query(raw, &["limit", "cursor", "status"])?;
     let limit = limit(&query)?;
     let before = cursor(&query)?;
