@@ -102,10 +102,6 @@ impl BalamPayBuilder {
             "x-api-key",
             sensitive(&self.api_key.0, "API key", &self.api_key.0)?,
         );
-        // reqwest is built without a crypto provider of its own; install ring's as the
-        // process default unless the application installed one already.
-        #[cfg(feature = "tls")]
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .default_headers(headers)
             .timeout(self.timeout)

@@ -294,7 +294,7 @@ pub(crate) fn parse_id(name: &str, text: &str) -> Result<Uuid, ApiError> {
 
 /// Reads a query string, refusing parameters the operation does not know.
 fn parse_query(raw: Option<String>, allowed: &[&str]) -> Result<HashMap<String, String>, ApiError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded_pairs(raw.as_deref().unwrap_or_default())?;
+    let pairs: Vec<(String, String)> = query_pairs(raw.as_deref().unwrap_or_default())?;
     let mut query = HashMap::new();
     for (name, value) in pairs {
         if !allowed.contains(&name.as_str()) {
@@ -320,21 +320,22 @@ fn parse_query(raw: Option<String>, allowed: &[&str]) -> Result<HashMap<String, 
     Ok(query)
 }
 
-fn serde_urlencoded_pairs(raw: &str) -> Result<Vec<(String, String)>, ApiError> {
+/// Splits and percent-decodes a query string; a bad encoding names its parameter.
+fn query_pairs(raw: &str) -> Result<Vec<(String, String)>, ApiError> {
     let mut pairs = Vec::new();
     for part in raw.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = part.split_once('=').unwrap_or((part, ""));
-        let decode = |text: &str| {
-            percent_decode(&text.replace('+', " ")).ok_or_else(|| {
-                ApiError::bad_field(
-                    ErrorLocation::Query,
-                    text,
-                    FieldErrorCode::InvalidFormat,
-                    "is not valid percent-encoding",
-                )
-            })
+        let invalid = |field: &str| {
+            ApiError::bad_field(
+                ErrorLocation::Query,
+                field,
+                FieldErrorCode::InvalidFormat,
+                "is not valid percent-encoded UTF-8",
+            )
         };
-        pairs.push((decode(name)?, decode(value)?));
+        let name = percent_decode(&name.replace('+', " ")).ok_or_else(|| invalid(name))?;
+        let value = percent_decode(&value.replace('+', " ")).ok_or_else(|| invalid(&name))?;
+        pairs.push((name, value));
     }
     Ok(pairs)
 }
