@@ -1,0 +1,192 @@
+//! Webhook payloads: validating files and directories of them, and listening for live
+//! deliveries on a loopback address.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use balampay_client::WebhookSecret;
+use serde_json::Value;
+
+use crate::check::{Check, Failure};
+use crate::mask::mask;
+use crate::report::Case;
+use crate::spec::Spec;
+
+/// Checks one payload against its event's schema; the failures name the event and pointer.
+pub fn check_payload(spec: &Spec, payload: &Value, origin: &str) -> Result<Vec<Failure>, String> {
+    let event = payload
+        .get("event")
+        .and_then(Value::as_str)
+        .ok_or("not a webhook envelope: no string `event` property")?;
+    let schema = spec.webhooks.get(event).ok_or_else(|| {
+        let known: Vec<&str> = spec.webhooks.keys().map(String::as_str).collect();
+        format!(
+            "unknown event {event:?}; the spec documents {}",
+            known.join(", ")
+        )
+    })?;
+    Ok(schema
+        .errors(payload)
+        .into_iter()
+        .map(|error| Failure {
+            check: Check::Webhook,
+            operation_id: Some(event.to_owned()),
+            method: "POST".to_owned(),
+            path: origin.to_owned(),
+            status: 0,
+            actual: mask(&error.pointer, &error.actual),
+            pointer: Some(error.pointer),
+            schema_location: Some(error.schema_location),
+            keyword: Some(error.keyword),
+            expected: error.expected,
+        })
+        .collect())
+}
+
+/// Every `.json` file of the paths given (directories are walked, sorted).
+pub fn payload_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|error| format!("cannot list {}: {error}", path.display()))?
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .collect();
+            entries.sort();
+            let nested = payload_files(
+                &entries
+                    .into_iter()
+                    .filter(|p| p.is_dir() || p.extension().is_some_and(|e| e == "json"))
+                    .collect::<Vec<_>>(),
+            )?;
+            files.extend(nested);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// Validates one payload file into a case.
+pub fn validate_file(spec: &Spec, path: &Path) -> Case {
+    let mut case = Case::new(path.display().to_string());
+    let payload = std::fs::read_to_string(path)
+        .map_err(|error| format!("cannot read: {error}"))
+        .and_then(|text| {
+            serde_json::from_str::<Value>(&text).map_err(|error| {
+                format!(
+                    "not JSON (line {}, column {}): {error}",
+                    error.line(),
+                    error.column()
+                )
+            })
+        });
+    match payload.and_then(|payload| check_payload(spec, &payload, &path.display().to_string())) {
+        Ok(failures) => {
+            case.ran(&[Check::Webhook]);
+            case.failed(failures);
+        }
+        Err(error) => case.errors.push(error),
+    }
+    case
+}
+
+/// What a listener saw of one delivery.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The event name, if the body had one.
+    pub event: Option<String>,
+    /// Whether the signature verified (`None` without a secret).
+    pub signature: Option<Result<(), String>>,
+    /// Schema failures (or the reason the body could not be checked).
+    pub problems: Result<Vec<Failure>, String>,
+    /// The raw body.
+    pub body: String,
+}
+
+/// A webhook receiver on a loopback address: every delivery is signature-checked (with a
+/// secret) and validated; all are kept for inspection, and answered 204 when they pass,
+/// 400 otherwise.
+pub struct Listener {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// Every delivery so far.
+    pub deliveries: Arc<Mutex<Vec<Delivery>>>,
+    /// The secret signatures are checked with (none: not checked). It can be set after
+    /// start, for endpoints whose secret is only known once they are registered.
+    pub secret: Arc<Mutex<Option<WebhookSecret>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts a listener. `on_delivery` is called for each delivery as it arrives.
+pub async fn listen(
+    addr: SocketAddr,
+    spec: Arc<Spec>,
+    secret: Option<WebhookSecret>,
+    on_delivery: Arc<dyn Fn(&Delivery) + Send + Sync>,
+) -> std::io::Result<Listener> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let deliveries: Arc<Mutex<Vec<Delivery>>> = Arc::default();
+    let secret = Arc::new(Mutex::new(secret));
+    let shared_secret = secret.clone();
+    let store = deliveries.clone();
+    let handler = move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+        let spec = spec.clone();
+        let secret = shared_secret
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let store = store.clone();
+        let on_delivery = on_delivery.clone();
+        async move {
+            let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+            let signature = secret
+                .as_ref()
+                .map(|secret| secret.verify(header, &body).map_err(|e| e.to_string()));
+            let text = String::from_utf8_lossy(&body).into_owned();
+            let parsed =
+                serde_json::from_str::<Value>(&text).map_err(|error| format!("not JSON: {error}"));
+            let event = parsed
+                .as_ref()
+                .ok()
+                .and_then(|v| v["event"].as_str().map(str::to_owned));
+            let problems = parsed.and_then(|payload| check_payload(&spec, &payload, "delivery"));
+            let delivery = Delivery {
+                event,
+                signature,
+                problems,
+                body: text,
+            };
+            on_delivery(&delivery);
+            let ok = delivery.signature.as_ref().is_none_or(Result::is_ok)
+                && delivery.problems.as_ref().is_ok_and(Vec::is_empty);
+            store
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(delivery);
+            if ok {
+                axum::http::StatusCode::NO_CONTENT
+            } else {
+                axum::http::StatusCode::BAD_REQUEST
+            }
+        }
+    };
+    let app = axum::Router::new().fallback(axum::routing::post(handler));
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(Listener {
+        addr,
+        deliveries,
+        secret,
+        task,
+    })
+}
