@@ -41,8 +41,16 @@ pub fn mask(pointer: &str, value: &Value) -> String {
             ),
             None => "an empty string".to_owned(),
         },
-        Value::Object(object) => format!("an object with {} properties", object.len()),
-        Value::Array(items) => format!("an array of {} items", items.len()),
+        Value::Object(object) => format!(
+            "an object with {} propert{}",
+            object.len(),
+            if object.len() == 1 { "y" } else { "ies" }
+        ),
+        Value::Array(items) => format!(
+            "an array of {} item{}",
+            items.len(),
+            if items.len() == 1 { "" } else { "s" }
+        ),
         other => other.to_string(),
     }
 }
@@ -65,7 +73,7 @@ mod tests {
         assert_eq!(mask("/tier", &json!(0)), "0");
         assert_eq!(
             mask("/address", &json!({"line1": "x"})),
-            "an object with 1 properties"
+            "an object with 1 property"
         );
         assert_eq!(mask("/first_name", &json!("")), "an empty string");
     }

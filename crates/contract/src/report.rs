@@ -108,14 +108,24 @@ impl Style {
 
 /// Describes one failure in one block of lines.
 pub fn describe(failure: &Failure) -> String {
-    let mut text = format!(
-        "[{}] {} {} {} → {}",
-        failure.check,
-        failure.operation_id.as_deref().unwrap_or("(no operation)"),
-        failure.method,
-        failure.path,
-        failure.status
-    );
+    let mut text = if failure.check == Check::Webhook {
+        // A webhook payload has an event and a source, but no request of ours or status.
+        format!(
+            "[{}] {} in {}",
+            failure.check,
+            failure.operation_id.as_deref().unwrap_or("(no event)"),
+            failure.path
+        )
+    } else {
+        format!(
+            "[{}] {} {} {} → {}",
+            failure.check,
+            failure.operation_id.as_deref().unwrap_or("(no operation)"),
+            failure.method,
+            failure.path,
+            failure.status
+        )
+    };
     if let Some(pointer) = &failure.pointer {
         let _ = write!(
             text,
@@ -141,7 +151,7 @@ pub fn describe(failure: &Failure) -> String {
 /// The human report.
 pub fn human(report: &Report, style: Style) -> String {
     let mut out = format!("{}\nspec: {}\n\n", report.title, report.spec);
-    let (mut passed, mut failed, mut skipped, mut checks) = (0, 0, 0, 0);
+    let (mut passed, mut failed, mut errors, mut skipped, mut checks) = (0, 0, 0, 0, 0);
     for case in &report.cases {
         checks += case.checks;
         let mark = if let Some(reason) = &case.skipped {
@@ -154,6 +164,15 @@ pub fn human(report: &Report, style: Style) -> String {
                 style.paint("32", "PASS"),
                 case.name,
                 case.checks
+            )
+        } else if case.failure_count == 0 {
+            errors += 1;
+            format!(
+                "{} {} ({} checks, {} input error(s))",
+                style.paint("31", "ERROR"),
+                case.name,
+                case.checks,
+                case.errors.len()
             )
         } else {
             failed += 1;
@@ -185,7 +204,7 @@ pub fn human(report: &Report, style: Style) -> String {
     }
     let _ = writeln!(
         out,
-        "\n{passed} passed, {failed} failed, {skipped} skipped ({checks} checks)"
+        "\n{passed} passed, {failed} failed, {errors} with input errors, {skipped} skipped ({checks} checks)"
     );
     out
 }

@@ -1,0 +1,389 @@
+//! The contract suite end to end: every check fires on a fixture made to break it, nothing
+//! valid fails, the CLI's output matches golden files, and `run` passes against the sandbox
+//! and fails, with the field's pointer, against a sandbox made to send a wrong field.
+//!
+//! Golden files live in `tests/golden/`; `BLESS=1 cargo test -p balampay-contract` rewrites
+//! them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use balampay_contract::Spec;
+use balampay_contract::run::{Options, Target, run};
+use balampay_contract::verify::verify_file;
+use serde::Deserialize;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn cassettes() -> PathBuf {
+    root().join("tests/fixtures/cassettes")
+}
+
+#[derive(Deserialize)]
+struct Expectation {
+    check: String,
+    pointer: Option<String>,
+    why: String,
+}
+
+#[test]
+fn every_check_fires_on_the_fixture_made_to_break_it() {
+    let spec = Spec::published().expect("spec");
+    let manifest: BTreeMap<String, Expectation> = serde_json::from_str(
+        &std::fs::read_to_string(cassettes().join("manifest.json")).expect("manifest"),
+    )
+    .expect("manifest shape");
+    let mut checks_covered = std::collections::BTreeSet::new();
+    for (file, expectation) in &manifest {
+        let case = verify_file(&spec, &cassettes().join(file), &mut |_| {});
+        assert!(case.errors.is_empty(), "{file}: {:?}", case.errors);
+        assert!(
+            case.failure_count > 0,
+            "{file} ({}) passed",
+            expectation.why
+        );
+        for failure in &case.failures {
+            assert_eq!(
+                failure.check.name(),
+                expectation.check,
+                "{file}: an unexpected check failed: {failure:#?}"
+            );
+        }
+        if let Some(pointer) = &expectation.pointer {
+            assert!(
+                case.failures
+                    .iter()
+                    .any(|f| f.pointer.as_deref() == Some(pointer.as_str())),
+                "{file}: no failure at {pointer}: {:#?}",
+                case.failures
+            );
+        }
+        checks_covered.insert(expectation.check.clone());
+    }
+    for check in [
+        "known_operation",
+        "status_code_documented",
+        "content_type",
+        "response_schema",
+        "error_body",
+        "required_headers",
+        "request_parameters",
+        "request_schema",
+    ] {
+        assert!(checks_covered.contains(check), "no fixture breaks {check}");
+    }
+}
+
+#[test]
+fn clean_recordings_pass() {
+    let spec = Spec::published().expect("spec");
+    for file in ["clean.jsonl", "clean.har"] {
+        let case = verify_file(&spec, &cassettes().join(file), &mut |_| {});
+        assert!(
+            case.passed(),
+            "{file}: {:#?} {:?}",
+            case.failures,
+            case.errors
+        );
+        assert!(case.checks > 10, "{file}: only {} checks ran", case.checks);
+    }
+    let case = verify_file(&spec, &cassettes().join("violation.har"), &mut |_| {});
+    assert_eq!(case.failures.len(), 1, "{:#?}", case.failures);
+    assert!(
+        case.failures[0].path.ends_with("(entry 2)"),
+        "{:#?}",
+        case.failures[0]
+    );
+}
+
+#[test]
+fn malformed_lines_are_reported_and_skipped() {
+    let spec = Spec::published().expect("spec");
+    let case = verify_file(&spec, &cassettes().join("malformed.jsonl"), &mut |_| {});
+    assert_eq!(case.failure_count, 0);
+    assert_eq!(case.errors.len(), 2, "{:?}", case.errors);
+    assert!(
+        case.errors[0].starts_with("line 2: not an exchange"),
+        "{:?}",
+        case.errors
+    );
+    assert!(
+        case.errors[1].starts_with("line 3: not an exchange"),
+        "{:?}",
+        case.errors
+    );
+    assert!(case.checks > 0, "the good lines around them were checked");
+}
+
+/// Runs the CLI; answers (exit code, stdout with the fixture root masked).
+fn cli(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_balampay-contract"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs");
+    let mask = |text: &[u8]| {
+        String::from_utf8_lossy(text).replace(&root().display().to_string(), "<root>")
+    };
+    (
+        output.status.code().unwrap_or(-1),
+        mask(&output.stdout),
+        mask(&output.stderr),
+    )
+}
+
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().expect("dir")).expect("golden dir");
+        std::fs::write(&path, actual).expect("bless");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("no golden file {}; run with BLESS=1", path.display()));
+    assert_eq!(
+        actual, expected,
+        "{name} differs from its golden file (BLESS=1 rewrites it)"
+    );
+}
+
+#[test]
+fn cli_output_matches_the_golden_files() {
+    let cases: &[(&str, &[&str], i32)] = &[
+        (
+            "verify-clean.txt",
+            &[
+                "verify",
+                "tests/fixtures/cassettes/clean.jsonl",
+                "tests/fixtures/cassettes/clean.har",
+            ],
+            0,
+        ),
+        (
+            "verify-violation.txt",
+            &[
+                "verify",
+                "tests/fixtures/cassettes/response-field-wrong-type.jsonl",
+                "tests/fixtures/cassettes/error-body-not-the-spec.jsonl",
+            ],
+            1,
+        ),
+        (
+            "verify-malformed.txt",
+            &["verify", "tests/fixtures/cassettes/malformed.jsonl"],
+            2,
+        ),
+        (
+            "webhooks-valid.txt",
+            &["webhooks", "validate", "tests/fixtures/webhooks/valid"],
+            0,
+        ),
+        (
+            "webhooks-invalid.txt",
+            &[
+                "webhooks",
+                "validate",
+                "tests/fixtures/webhooks/invalid/user.created--rfc3339-created_at.json",
+                "tests/fixtures/webhooks/invalid/user.verification.failed--no-reasons.json",
+            ],
+            1,
+        ),
+    ];
+    for (name, args, code) in cases {
+        let (status, stdout, stderr) = cli(args);
+        assert_eq!(status, *code, "{name}: {stdout}{stderr}");
+        golden(name, &stdout);
+    }
+}
+
+#[test]
+fn usage_and_input_errors_exit_2_with_a_clear_message() {
+    let (status, _, stderr) = cli(&["verify", "tests/fixtures/cassettes/does-not-exist.jsonl"]);
+    assert_eq!(status, 2);
+    let (_, stdout, _) = cli(&["verify", "tests/fixtures/cassettes/does-not-exist.jsonl"]);
+    assert!(
+        stdout.contains("cannot open tests/fixtures/cassettes/does-not-exist.jsonl"),
+        "{stdout}{stderr}"
+    );
+    let (status, _, stderr) = cli(&[
+        "--spec",
+        "Cargo.toml",
+        "verify",
+        "tests/fixtures/cassettes/clean.jsonl",
+    ]);
+    assert_eq!(status, 2);
+    assert!(stderr.contains("Cargo.toml: not valid YAML"), "{stderr}");
+    let (status, _, stderr) = cli(&["run", "--only", "no_such_scenario"]);
+    assert_eq!(status, 2);
+    assert!(
+        stderr.contains("unknown scenario \"no_such_scenario\""),
+        "{stderr}"
+    );
+    let (status, _, _) = cli(&["verify"]);
+    assert_eq!(status, 2, "clap's usage error");
+    // The YAML spec works as well as the JSON one.
+    let (status, stdout, _) = cli(&[
+        "--spec",
+        "spec/openapi.yaml",
+        "verify",
+        "tests/fixtures/cassettes/clean.jsonl",
+    ]);
+    assert_eq!(status, 0, "{stdout}");
+    assert!(stdout.contains("spec: spec/openapi.yaml"), "{stdout}");
+}
+
+fn fast_sandbox() -> balampay_sandbox::Config {
+    balampay_sandbox::Config {
+        timing: balampay_sandbox::Timing {
+            decision_delay: Duration::from_millis(30),
+            review_delay: Duration::from_millis(30),
+        },
+        retry: balampay_sandbox::RetryPolicy {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(50),
+            max_delay: Duration::from_millis(500),
+        },
+        ..balampay_sandbox::Config::default()
+    }
+}
+
+fn target(sandbox: &balampay_sandbox::Sandbox) -> Target {
+    Target {
+        base_url: sandbox.base_url().to_owned(),
+        token: balampay_sandbox::DEFAULT_TOKEN.to_owned(),
+        api_key: balampay_sandbox::DEFAULT_API_KEY.to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn run_passes_against_the_sandbox_and_records_without_secrets() {
+    let sandbox = balampay_sandbox::Sandbox::start(fast_sandbox())
+        .await
+        .expect("sandbox");
+    let spec = std::sync::Arc::new(Spec::published().expect("spec"));
+    let recording = std::env::temp_dir().join(format!("contract-run-{}.jsonl", std::process::id()));
+    let options = Options {
+        record: Some(balampay_contract::record::Recorder::create(&recording).expect("recording")),
+        ..Options::default()
+    };
+    let report = run(spec.clone(), target(&sandbox), options)
+        .await
+        .expect("runs");
+    for case in &report.cases {
+        assert!(
+            case.passed() || case.skipped.is_some(),
+            "{}: {:#?} {:?}",
+            case.name,
+            case.failures,
+            case.errors
+        );
+    }
+    assert_eq!(
+        report.cases.iter().filter(|c| c.skipped.is_some()).count(),
+        1,
+        "only read_given_ids is skipped"
+    );
+    assert!(
+        report
+            .cases
+            .iter()
+            .any(|c| c.name == "webhooks" && c.checks > 10)
+    );
+    let recorded = std::fs::read_to_string(&recording).expect("recorded");
+    assert!(
+        !recorded.contains(balampay_sandbox::DEFAULT_TOKEN)
+            && !recorded.contains(balampay_sandbox::DEFAULT_API_KEY)
+    );
+    assert!(recorded.contains("<redacted>"));
+    let case = verify_file(&spec, &recording, &mut |_| {});
+    assert!(
+        case.passed(),
+        "the run's own recording verifies: {:#?}",
+        case.failures
+    );
+    std::fs::remove_file(&recording).expect("clean up");
+    sandbox.stop().await;
+}
+
+#[tokio::test]
+async fn run_fails_with_the_pointer_of_an_injected_wrong_field() {
+    let sandbox = balampay_sandbox::Sandbox::start(fast_sandbox())
+        .await
+        .expect("sandbox");
+    let http = reqwest::Client::new();
+    let armed = http
+        .post(format!("{}/sandbox/faults", sandbox.base_url()))
+        .bearer_auth(balampay_sandbox::DEFAULT_TOKEN)
+        .header("x-api-key", balampay_sandbox::DEFAULT_API_KEY)
+        .json(&serde_json::json!({"operation": "getUser", "corrupt": {"pointer": "/phone_number", "value": "555-0100"}, "times": 1000}))
+        .send()
+        .await
+        .expect("armed");
+    assert_eq!(armed.status().as_u16(), 204);
+    let spec = std::sync::Arc::new(Spec::published().expect("spec"));
+    let options = Options {
+        only: vec!["create_individual".into()],
+        ..Options::default()
+    };
+    let report = run(spec, target(&sandbox), options).await.expect("runs");
+    let case = &report.cases[0];
+    // The schema check names the field; the generated client's types refuse the body too.
+    let checks: Vec<&str> = case.failures.iter().map(|f| f.check.name()).collect();
+    assert_eq!(
+        checks,
+        ["response_schema", "client_types"],
+        "{:#?}",
+        case.failures
+    );
+    let failure = &case.failures[0];
+    assert_eq!(failure.operation_id.as_deref(), Some("getUser"));
+    assert_eq!(failure.pointer.as_deref(), Some("/phone_number"));
+    assert_eq!(failure.keyword.as_deref(), Some("pattern"));
+    assert!(
+        failure.actual.contains("(masked)"),
+        "personal data is masked: {}",
+        failure.actual
+    );
+    assert_eq!(balampay_contract::exit_code(&report), 1);
+    sandbox.stop().await;
+}
+
+#[tokio::test]
+async fn the_read_only_profile_creates_nothing() {
+    let sandbox = balampay_sandbox::Sandbox::start(fast_sandbox())
+        .await
+        .expect("sandbox");
+    let spec = std::sync::Arc::new(Spec::published().expect("spec"));
+    let options = Options {
+        read_only: true,
+        ..Options::default()
+    };
+    let report = run(spec, target(&sandbox), options).await.expect("runs");
+    assert!(
+        report
+            .cases
+            .iter()
+            .all(|c| c.passed() || c.skipped.is_some()),
+        "{:#?}",
+        report.cases
+    );
+    let users: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/v1/users", sandbox.base_url()))
+        .bearer_auth(balampay_sandbox::DEFAULT_TOKEN)
+        .header("x-api-key", balampay_sandbox::DEFAULT_API_KEY)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(users["data"], serde_json::json!([]));
+    sandbox.stop().await;
+}
