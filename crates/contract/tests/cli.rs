@@ -387,3 +387,93 @@ async fn the_read_only_profile_creates_nothing() {
     assert_eq!(users["data"], serde_json::json!([]));
     sandbox.stop().await;
 }
+
+#[tokio::test]
+async fn rate_limits_are_honoured_not_counted() {
+    let sandbox = balampay_sandbox::Sandbox::start(fast_sandbox())
+        .await
+        .expect("sandbox");
+    let armed = reqwest::Client::new()
+        .post(format!("{}/sandbox/faults", sandbox.base_url()))
+        .bearer_auth(balampay_sandbox::DEFAULT_TOKEN)
+        .header("x-api-key", balampay_sandbox::DEFAULT_API_KEY)
+        .json(&serde_json::json!({"operation": "listUsers", "status": 429}))
+        .send()
+        .await
+        .expect("armed");
+    assert_eq!(armed.status().as_u16(), 204);
+    let spec = std::sync::Arc::new(Spec::published().expect("spec"));
+    let options = Options {
+        only: vec!["list_users_pagination".into()],
+        ..Options::default()
+    };
+    let report = run(spec, target(&sandbox), options).await.expect("runs");
+    assert!(
+        report.cases[0].passed(),
+        "{:#?} {:?}",
+        report.cases[0].failures,
+        report.cases[0].errors
+    );
+    sandbox.stop().await;
+}
+
+#[tokio::test]
+async fn the_listener_checks_signatures_and_payloads() {
+    use balampay_client::WebhookSecret;
+    let spec = std::sync::Arc::new(Spec::published().expect("spec"));
+    let secret = WebhookSecret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").expect("secret");
+    let listener = balampay_contract::webhooks::listen(
+        "127.0.0.1:0".parse().expect("addr"),
+        spec,
+        Some(secret.clone()),
+        std::sync::Arc::new(|_| {}),
+    )
+    .await
+    .expect("listens");
+    let valid = std::fs::read_to_string(
+        root().join("tests/fixtures/webhooks/valid/user.created--docs.json"),
+    )
+    .expect("fixture");
+    let invalid = std::fs::read_to_string(
+        root().join("tests/fixtures/webhooks/invalid/user.created--bad-event_id.json"),
+    )
+    .expect("fixture");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    let http = reqwest::Client::new();
+    let url = format!("http://{}/hooks", listener.addr);
+    let deliver = |body: String, signature: String| {
+        http.post(&url)
+            .header("webhook-id", "msg_1")
+            .header("webhook-timestamp", now.to_string())
+            .header("webhook-signature", signature)
+            .body(body)
+            .send()
+    };
+    let good = deliver(valid.clone(), secret.sign("msg_1", now, valid.as_bytes()))
+        .await
+        .expect("sent");
+    assert_eq!(good.status().as_u16(), 204);
+    let forged = deliver(valid.clone(), "v1,AAAA".to_owned())
+        .await
+        .expect("sent");
+    assert_eq!(forged.status().as_u16(), 400);
+    let wrong = deliver(
+        invalid.clone(),
+        secret.sign("msg_1", now, invalid.as_bytes()),
+    )
+    .await
+    .expect("sent");
+    assert_eq!(wrong.status().as_u16(), 400);
+    let seen = listener.deliveries.lock().expect("lock").clone();
+    assert_eq!(seen.len(), 3);
+    assert!(
+        matches!(seen[0].signature, Some(Ok(())))
+            && seen[0].problems.as_ref().is_ok_and(Vec::is_empty)
+    );
+    assert!(matches!(seen[1].signature, Some(Err(_))));
+    let problems = seen[2].problems.as_ref().expect("checked");
+    assert_eq!(problems[0].pointer.as_deref(), Some("/data/event_id"));
+}
