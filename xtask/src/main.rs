@@ -15,6 +15,7 @@
 
 mod client;
 mod codegen;
+mod release;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,7 +32,10 @@ commands:
                    from crates/schema; with --check, write nothing and fail if any is stale
   client [--check] regenerate the spec, then spec/openapi-3.0.json (3.1 -> 3.0.3, with a
                    report of what 3.0 cannot say) and crates/client/src/generated.rs
-  check            run every freshness check (same as `client --check`)
+  check            every freshness check (as `client --check`), and that the spec keeps the
+                   contract of the latest release unless info.version has a new major
+  release VERSION  bless the current spec into spec/releases/VERSION/ and add the changes
+                   since the previous release to spec/CHANGELOG.md
   help             print this message";
 
 fn main() -> ExitCode {
@@ -50,6 +54,13 @@ fn run(args: Vec<String>) -> Result<Outcome> {
         Some((command, flags)) => (command.as_str(), flags),
         None => bail!("no command given\n\n{USAGE}"),
     };
+    if command == "release" {
+        let [version] = flags else {
+            bail!("`release` takes one VERSION (MAJOR.MINOR.PATCH)\n\n{USAGE}");
+        };
+        let root = workspace_root()?;
+        return release::release(&root, version, &mut std::io::stdout().lock());
+    }
     let check = match flags {
         [] => false,
         [flag] if flag == "--check" => true,
@@ -61,7 +72,17 @@ fn run(args: Vec<String>) -> Result<Outcome> {
     match command {
         "spec" => codegen::run(&root, Set::Spec, mode, &mut out),
         "client" => codegen::run(&root, Set::Client, mode, &mut out),
-        "check" if !check => codegen::run(&root, Set::Client, Mode::Check, &mut out),
+        "check" if !check => {
+            let fresh = codegen::run(&root, Set::Client, Mode::Check, &mut out)?;
+            let compatible = release::check(&root, &mut out)?;
+            Ok(
+                if fresh == Outcome::UpToDate && compatible == Outcome::UpToDate {
+                    Outcome::UpToDate
+                } else {
+                    Outcome::Stale
+                },
+            )
+        }
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(Outcome::UpToDate)

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod check;
+pub mod diff;
 pub mod mask;
 pub mod record;
 pub mod report;

@@ -77,6 +77,36 @@ enum Command {
     },
     /// List the scenarios of `run`.
     Scenarios,
+    /// Every change between two versions of the spec, classified as breaking, possibly
+    /// breaking or compatible.
+    Diff {
+        /// The old version: a file, or `git:REV:PATH`.
+        old: String,
+        /// The new version: a file, or `git:REV:PATH`.
+        new: String,
+        /// The report's format on standard output.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+        /// Exit 1 when a change is at least this bad.
+        #[arg(long, value_enum)]
+        fail_on: Option<FailOn>,
+    },
+}
+
+/// Formats of `diff`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum DiffFormat {
+    Text,
+    Json,
+    Junit,
+    Markdown,
+}
+
+/// Thresholds of `diff --fail-on`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum FailOn {
+    Breaking,
+    PossiblyBreaking,
 }
 
 #[derive(Subcommand, Debug)]
@@ -152,6 +182,46 @@ async fn execute(cli: Cli) -> Result<u8> {
     let junit = cli.junit.as_deref();
     let json = cli.json.as_deref();
     match cli.command {
+        Command::Diff {
+            old,
+            new,
+            format,
+            fail_on,
+        } => {
+            use balampay_contract::diff;
+            let old = diff::load_side(&old).map_err(anyhow::Error::msg)?;
+            let new = diff::load_side(&new).map_err(anyhow::Error::msg)?;
+            let changes = diff::diff(&old, &new);
+            let threshold = match fail_on {
+                Some(FailOn::Breaking) => Some(diff::Severity::Breaking),
+                Some(FailOn::PossiblyBreaking) => Some(diff::Severity::PossiblyBreaking),
+                None => None,
+            };
+            let output = match format {
+                DiffFormat::Text => diff::text(&changes),
+                DiffFormat::Json => diff::json(&changes),
+                DiffFormat::Junit => {
+                    diff::junit(&changes, threshold.unwrap_or(diff::Severity::Breaking))
+                }
+                DiffFormat::Markdown => diff::markdown(&changes),
+            };
+            print!("{output}");
+            if let Some(path) = junit {
+                std::fs::write(
+                    path,
+                    diff::junit(&changes, threshold.unwrap_or(diff::Severity::Breaking)),
+                )
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            if let Some(path) = json {
+                std::fs::write(path, diff::json(&changes))
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            let failed = threshold.is_some_and(|threshold| {
+                diff::worst(&changes).is_some_and(|worst| worst >= threshold)
+            });
+            Ok(u8::from(failed))
+        }
         Command::Scenarios => {
             for name in run::scenario_names() {
                 println!("{name}");

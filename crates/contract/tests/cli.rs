@@ -186,6 +186,39 @@ fn cli_output_matches_the_golden_files() {
             0,
         ),
         (
+            "diff-breaking.txt",
+            &[
+                "diff",
+                "spec/releases/1.0.0/openapi.json",
+                "tests/fixtures/specs/breaking.json",
+                "--fail-on",
+                "breaking",
+            ],
+            1,
+        ),
+        (
+            "diff-breaking.md",
+            &[
+                "diff",
+                "spec/releases/1.0.0/openapi.json",
+                "tests/fixtures/specs/breaking.json",
+                "--format",
+                "markdown",
+            ],
+            0,
+        ),
+        (
+            "diff-same.txt",
+            &[
+                "diff",
+                "git:HEAD:spec/openapi.json",
+                "spec/openapi.yaml",
+                "--fail-on",
+                "possibly-breaking",
+            ],
+            0,
+        ),
+        (
             "webhooks-invalid.txt",
             &[
                 "webhooks",
