@@ -131,6 +131,10 @@ pub const RULES: &[(&str, &str)] = &[
         "callers need credentials they did not need",
     ),
     ("security-relaxed", "callers need fewer credentials"),
+    (
+        "security-scheme-changed",
+        "a security scheme's definition changed or it is gone (another header, type, …)",
+    ),
     ("webhook-removed", "a webhook event is no longer sent"),
     ("webhook-added", "a new webhook event is sent"),
     ("server-removed", "a server URL is gone"),
@@ -272,6 +276,7 @@ pub fn diff(old: &Value, new: &Value) -> Vec<Change> {
     differ.paths();
     differ.webhooks();
     differ.servers();
+    differ.security_schemes();
     let mut changes = differ.changes;
     changes.sort_by(|a, b| {
         b.severity
@@ -678,6 +683,48 @@ impl Differ<'_> {
             self.push(Severity::Breaking, "security-tightened", here, reason);
         } else {
             self.push(Severity::Compatible, "security-relaxed", here, reason);
+        }
+    }
+
+    /// A scheme that existing callers use must keep its definition (type, header name,
+    /// scheme); a new scheme changes nothing until an operation requires it.
+    fn security_schemes(&mut self) {
+        let (old, new) = (
+            &self.old["components"]["securitySchemes"],
+            &self.new["components"]["securitySchemes"],
+        );
+        for name in keys(old) {
+            let here = format!("security scheme {name}");
+            let old_scheme = resolve(self.old, &old[&name]).clone();
+            match new
+                .get(&name)
+                .map(|scheme| resolve(self.new, scheme).clone())
+            {
+                None => self.push(
+                    Severity::Breaking,
+                    "security-scheme-changed",
+                    here,
+                    "the scheme is gone",
+                ),
+                Some(new_scheme) => {
+                    let fields = ["type", "in", "name", "scheme", "bearerFormat"];
+                    let changed: Vec<&str> = fields
+                        .into_iter()
+                        .filter(|f| old_scheme.get(*f) != new_scheme.get(*f))
+                        .collect();
+                    if !changed.is_empty() {
+                        self.push(
+                            Severity::Breaking,
+                            "security-scheme-changed",
+                            here,
+                            format!(
+                                "{} changed: callers send the old credentials",
+                                changed.join(", ")
+                            ),
+                        );
+                    }
+                }
+            }
         }
     }
 

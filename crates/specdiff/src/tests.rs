@@ -40,7 +40,9 @@ fn base() -> Value {
                 "responses": {"200": {"description": "ok"}}
             }}
         },
-        "components": {"schemas": {
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}, "key": {"type": "apiKey", "in": "header", "name": "x-api-key"}},
+            "schemas": {
             "ThingRequest": {
                 "type": "object", "additionalProperties": false, "required": ["name"],
                 "properties": {
@@ -604,6 +606,13 @@ fn table() -> Vec<Row> {
             vec![("/servers/0", None)],
             "server-removed",
             PossiblyBreaking,
+        ),
+        row(
+            "api key header renamed",
+            vec![],
+            vec![("/components/securitySchemes/key/name", Some(json!("x-key")))],
+            "security-scheme-changed",
+            Breaking,
         ),
     ]
 }
