@@ -1,6 +1,6 @@
-//! The generated client against a real HTTP server over loopback: every operation, every
-//! documented error status, credentials, idempotency keys, timeouts, and the wire shape of
-//! the generated request types.
+//! The generated client against the sandbox over loopback: every operation, every
+//! documented error status (injected through the sandbox's faults), credentials, idempotency
+//! keys, timeouts, and the wire shape of the generated request types.
 
 use std::time::Duration;
 
@@ -8,13 +8,50 @@ use balampay_client::{
     ApiError, BalamPay, CreateUserRequest, CreateVerificationRequest, ListUsers, ListVerifications,
     UpdateUserRequest, User, types,
 };
+use balampay_sandbox::{
+    Config, DEFAULT_API_KEY as API_KEY, DEFAULT_TOKEN as TOKEN, Sandbox, Timing,
+};
 use serde_json::{Value, json};
 
 use crate::support::{component_validator, errors, published_openapi};
-use crate::test_server::{API_KEY, Armed, TOKEN, TestServer};
 
-fn api(server: &TestServer) -> BalamPay {
-    BalamPay::new(&server.base_url, TOKEN, API_KEY).expect("client builds")
+async fn sandbox() -> Sandbox {
+    let timing = Timing {
+        decision_delay: Duration::from_millis(30),
+        review_delay: Duration::from_millis(30),
+    };
+    Sandbox::start(Config {
+        timing,
+        ..Config::default()
+    })
+    .await
+    .expect("the sandbox starts")
+}
+
+fn api(server: &Sandbox) -> BalamPay {
+    BalamPay::new(server.base_url(), TOKEN, API_KEY).expect("client builds")
+}
+
+/// Arms a sandbox fault: the next request to `operation` answers as `fault` says.
+async fn arm(server: &Sandbox, operation: &str, mut fault: Value) {
+    fault["operation"] = json!(operation);
+    let response = reqwest::Client::new()
+        .post(format!("{}/sandbox/faults", server.base_url()))
+        .bearer_auth(TOKEN)
+        .header("x-api-key", API_KEY)
+        .json(&fault)
+        .send()
+        .await
+        .expect("the control API answers");
+    assert_eq!(response.status().as_u16(), 204, "fault {fault} refused");
+}
+
+fn business_session() -> CreateVerificationRequest {
+    serde_json::from_value::<types::ApiVerificationRequest>(
+        json!({"type": "api", "kyc_type": "full", "business": {"tax_id": "12-3456789"}}),
+    )
+    .expect("reads")
+    .into()
 }
 
 fn individual() -> CreateUserRequest {
@@ -72,7 +109,7 @@ fn api_session() -> CreateVerificationRequest {
 
 #[tokio::test]
 async fn every_operation_round_trips() {
-    let server = TestServer::start().await;
+    let server = sandbox().await;
     let api = api(&server);
 
     let john = api
@@ -91,9 +128,9 @@ async fn every_operation_round_trips() {
 
     assert_eq!(api.get_user(john.id()).await.expect("getUser"), john);
 
-    let change: types::UpdateIndividualUserRequest = serde_json::from_value(json!({
-        "type": "individual", "first_name": "Johnny", "metadata": {"crm_id": "cus_1"}
-    }))
+    let change: types::UpdateIndividualUserRequest = serde_json::from_value(
+        json!({"type": "individual", "first_name": "Johnny", "metadata": {"crm_id": "cus_1"}}),
+    )
     .expect("reads");
     let changed = api
         .update_user(john.id(), UpdateUserRequest::from(change))
@@ -138,8 +175,16 @@ async fn every_operation_round_trips() {
         .expect("createVerification embedded-link");
     assert_eq!(hosted.type_, types::VerificationType::EmbeddedLink);
     assert!(hosted.provider_link.is_some());
-    let direct = api
+    let in_progress = api
         .create_verification(john.id(), api_session())
+        .await
+        .expect_err("one session at a time");
+    assert_eq!(
+        in_progress.code(),
+        Some(types::ErrorCode::VerificationInProgress)
+    );
+    let direct = api
+        .create_verification(acme.id(), business_session())
         .await
         .expect("createVerification api");
     assert_eq!(direct.kyc_type, types::KycType::Full);
@@ -153,17 +198,20 @@ async fn every_operation_round_trips() {
         .list_verifications(john.id(), &ListVerifications::default())
         .await
         .expect("listVerifications");
-    assert_eq!(sessions.data.len(), 2);
+    assert_eq!(
+        sessions.data.iter().map(|s| s.id).collect::<Vec<_>>(),
+        [hosted.id]
+    );
 }
 
-/// The code the test server puts in the body for each status.
+/// The code the sandbox puts in the body of an injected status.
 fn code_for(status: u16) -> types::ErrorCode {
     use types::ErrorCode::*;
     match status {
         400 => BadRequest,
         401 => Unauthorized,
         404 => NotFound,
-        409 => IdempotencyKeyReused,
+        409 => IdempotencyKeyInUse,
         413 => PayloadTooLarge,
         415 => UnsupportedMediaType,
         422 => ValidationFailed,
@@ -207,7 +255,7 @@ async fn call(
 
 #[tokio::test]
 async fn every_documented_error_status_comes_back_typed() {
-    let server = TestServer::start().await;
+    let server = sandbox().await;
     let api = api(&server);
     let user = api.create_user(individual()).await.expect("create").id();
     let verification = api
@@ -230,16 +278,7 @@ async fn every_documented_error_status_comes_back_typed() {
                 if status < 400 {
                     continue;
                 }
-                server.arm(Armed {
-                    status,
-                    code: Some(
-                        serde_json::from_value(
-                            serde_json::to_value(code_for(status)).expect("code"),
-                        )
-                        .expect("code"),
-                    ),
-                    delay_ms: 0,
-                });
+                arm(&server, id, json!({"status": status})).await;
                 let error = call(&api, id, user, verification)
                     .await
                     .expect_err("armed to fail");
@@ -249,7 +288,10 @@ async fn every_documented_error_status_comes_back_typed() {
                     Some(code_for(status)),
                     "{id} {status}: {error}"
                 );
-                assert_eq!(error.request_id(), Some("req_test"));
+                assert!(
+                    error.request_id().is_some_and(|id| id.starts_with("req_")),
+                    "{error}"
+                );
                 checked += 1;
             }
         }
@@ -259,13 +301,9 @@ async fn every_documented_error_status_comes_back_typed() {
 
 #[tokio::test]
 async fn undocumented_answers_are_reported_as_contract_violations() {
-    let server = TestServer::start().await;
+    let server = sandbox().await;
     let api = api(&server);
-    server.arm(Armed {
-        status: 418,
-        code: None,
-        delay_ms: 0,
-    });
+    arm(&server, "listUsers", json!({"status": 418})).await;
     let error = api
         .list_users(&ListUsers::default())
         .await
@@ -281,11 +319,7 @@ async fn undocumented_answers_are_reported_as_contract_violations() {
         "{error:?}"
     );
     // 404 is not documented for listUsers.
-    server.arm(Armed {
-        status: 404,
-        code: Some(balampay_schema::ErrorCode::NotFound),
-        delay_ms: 0,
-    });
+    arm(&server, "listUsers", json!({"status": 404})).await;
     let error = api
         .list_users(&ListUsers::default())
         .await
@@ -302,84 +336,75 @@ async fn undocumented_answers_are_reported_as_contract_violations() {
     );
 }
 
+/// Keys go with every POST: a key given twice replays, generated keys differ (so the same
+/// request sent twice executes twice), and credentials come with every call.
 #[tokio::test]
 async fn credentials_and_idempotency_keys_are_on_every_request() {
-    let server = TestServer::start().await;
+    let server = sandbox().await;
     let api = api(&server);
-    let user = api.create_user(individual()).await.expect("create").id();
-    api.create_user_with_key("my-key-1", business())
+    let first = api
+        .create_user_with_key("my-key-1", business())
         .await
         .expect("create with key");
-    api.create_verification(user, embedded_link())
+    let replayed = api
+        .create_user_with_key("my-key-1", business())
         .await
-        .expect("verify");
-    api.get_user(user).await.expect("get");
-
-    let seen = server.seen();
-    assert_eq!(seen.len(), 4);
-    for request in &seen {
-        let header = |name: &str| {
-            request
-                .headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        assert_eq!(
-            header("authorization").as_deref(),
-            Some(format!("Bearer {TOKEN}").as_str()),
-            "{}",
-            request.path
-        );
-        assert_eq!(header("x-api-key").as_deref(), Some(API_KEY));
-        assert_eq!(
-            header("idempotency-key").is_some(),
-            request.method == "POST",
-            "{} {}",
-            request.method,
-            request.path
-        );
-    }
-    let keys: Vec<String> = seen
-        .iter()
-        .filter_map(|r| {
-            r.headers
-                .get("idempotency-key")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        })
-        .collect();
-    assert_eq!(keys[1], "my-key-1");
-    assert_ne!(keys[0], keys[2], "each POST gets its own generated key");
-    assert!(
-        uuid::Uuid::parse_str(&keys[0]).is_ok(),
-        "generated keys are UUIDs: {}",
-        keys[0]
+        .expect("replayed");
+    assert_eq!(first, replayed, "the same key replays the first answer");
+    let user = api
+        .create_user(individual())
+        .await
+        .expect("create with a generated key");
+    let again = api
+        .create_user(individual())
+        .await
+        .expect_err("a second execution");
+    assert_eq!(
+        again.code(),
+        Some(types::ErrorCode::EmailTaken),
+        "a fresh key executes again: {again}"
     );
+    api.create_verification(user.id(), embedded_link())
+        .await
+        .expect("verify with a generated key");
+    assert_eq!(api.get_user(user.id()).await.expect("get").id(), user.id());
 
-    let wrong = BalamPay::new(&server.base_url, "wrong-token", API_KEY).expect("builds");
-    let error = wrong.get_user(user).await.expect_err("401");
+    let wrong = BalamPay::new(server.base_url(), "wrong-token", API_KEY).expect("builds");
+    let error = wrong.get_user(user.id()).await.expect_err("401");
     assert_eq!(error.code(), Some(types::ErrorCode::Unauthorized));
+    let without_key = reqwest::Client::new()
+        .post(format!("{}/v1/users", server.base_url()))
+        .bearer_auth(TOKEN)
+        .header("x-api-key", API_KEY)
+        .json(&serde_json::to_value(individual()).expect("json"))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(
+        without_key.status().as_u16(),
+        400,
+        "a POST without the client's key is refused"
+    );
 }
 
 #[tokio::test]
 async fn secrets_never_show_in_debug_output_or_errors() {
-    let server = TestServer::start().await;
+    let server = sandbox().await;
     let api = api(&server);
     let debug = format!("{api:?}");
     assert!(
         !debug.contains(TOKEN) && !debug.contains(API_KEY),
         "{debug}"
     );
-    let builder = BalamPay::builder(&server.base_url, TOKEN, API_KEY);
+    let builder = BalamPay::builder(server.base_url(), TOKEN, API_KEY);
     let debug = format!("{builder:?}");
     assert!(
         !debug.contains(TOKEN) && !debug.contains(API_KEY),
         "{debug}"
     );
 
-    let bad =
-        BalamPay::new(&server.base_url, "line\nbreak-secret", API_KEY).expect_err("invalid header");
+    let bad = BalamPay::new(server.base_url(), "line\nbreak-secret", API_KEY)
+        .expect_err("invalid header");
     assert_eq!(
         bad.to_string(),
         "the bearer token is empty or has characters an HTTP header cannot carry"
@@ -404,16 +429,12 @@ async fn secrets_never_show_in_debug_output_or_errors() {
 
 #[tokio::test]
 async fn slow_answers_time_out() {
-    let server = TestServer::start().await;
-    let api = BalamPay::builder(&server.base_url, TOKEN, API_KEY)
+    let server = sandbox().await;
+    let api = BalamPay::builder(server.base_url(), TOKEN, API_KEY)
         .timeout(Duration::from_millis(200))
         .build()
         .expect("builds");
-    server.arm(Armed {
-        status: 500,
-        code: Some(balampay_schema::ErrorCode::InternalError),
-        delay_ms: 2_000,
-    });
+    arm(&server, "listUsers", json!({"delay_ms": 2_000})).await;
     let error = api
         .list_users(&ListUsers::default())
         .await

@@ -6,5 +6,4 @@ mod cross_check;
 mod sandbox;
 mod spec_contract;
 mod support;
-mod test_server;
 mod webhook_fidelity;

@@ -219,10 +219,22 @@ async fn set_user_status(
 
 async fn arm_fault(AxumState(app): AxumState<Shared>, body: Bytes) -> Result<Response, ApiError> {
     let fault: Fault = parse(&body)?;
-    if fault.status.is_some() == fault.corrupt.is_some() {
+    if fault.status.is_some() && fault.corrupt.is_some() {
         return Err(control_error(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "give exactly one of `status` and `corrupt`",
+            "give at most one of `status` and `corrupt`",
+        ));
+    }
+    if fault.status.is_none() && fault.corrupt.is_none() && fault.delay_ms == 0 {
+        return Err(control_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "give `status`, `corrupt` or `delay_ms`",
+        ));
+    }
+    if fault.delay_ms > 60_000 {
+        return Err(control_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "delay_ms is at most 60000",
         ));
     }
     if let Some(status) = fault.status

@@ -211,6 +211,9 @@ async fn faults(
     let Some(fault) = fault else {
         return next.run(request).await;
     };
+    if fault.delay_ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(fault.delay_ms)).await;
+    }
     if let Some(status) = fault.status {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut error = ApiError::new(

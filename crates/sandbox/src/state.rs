@@ -202,6 +202,9 @@ pub struct Fault {
     pub status: Option<u16>,
     /// Or answer normally, but replace the value at this JSON pointer of a success body.
     pub corrupt: Option<Corruption>,
+    /// Milliseconds to wait before answering (alone, it makes the next requests slow).
+    #[serde(default)]
+    pub delay_ms: u64,
     /// How many requests it applies to (default 1).
     #[serde(default = "one")]
     pub times: u32,
