@@ -12,6 +12,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use balampay_schema::spec::{
+    IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, REQUEST_ID_HEADER,
+};
 use balampay_schema::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -93,7 +96,7 @@ async fn request_id(request: Request, next: Next) -> Response {
     let id = format!("req_{}", Uuid::new_v4().simple());
     let mut response = REQUEST_ID.scope(id.clone(), next.run(request)).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert("x-request-id", value);
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     response
 }
@@ -493,7 +496,7 @@ async fn read_body<T: DeserializeOwned>(
 
 /// Checks the `idempotency-key` header of a POST.
 fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
-    let Some(value) = headers.get("idempotency-key") else {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY_HEADER) else {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             ErrorCode::IdempotencyKeyMissing,
@@ -551,7 +554,7 @@ fn idempotent(
         );
         response
             .headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            .insert(IDEMPOTENT_REPLAYED_HEADER, HeaderValue::from_static("true"));
         return Ok(response);
     }
     let (status, value) = run(&mut state)?;
