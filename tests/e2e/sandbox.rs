@@ -19,7 +19,8 @@ fn fast() -> Config {
     Config {
         timing: Timing {
             decision_delay: Duration::from_millis(30),
-            review_delay: Duration::from_millis(30),
+            // Long enough that polling every 10 ms reliably sees `under_review`.
+            review_delay: Duration::from_millis(300),
         },
         retry: RetryPolicy {
             max_attempts: 4,
@@ -409,6 +410,28 @@ async fn every_error_status_is_the_documented_error_body() {
             "{expected:?} missing from {fields:?}"
         );
     }
+    assert!(
+        !answer.body.to_string().contains("nope"),
+        "error messages never echo the values sent: {}",
+        answer.body
+    );
+    let secret_number = api
+        .create_user(
+            json!({"type": "individual", "email": "id@example.com", "phone_number": "+1234567890", "first_name": "A", "last_name": "B", "country": "US",
+                   "government_id": {"type": "passport", "number": "SECRET#42", "issuing_country": "US"}}),
+            "k6b",
+        )
+        .await;
+    assert_eq!(secret_number.status, 422);
+    assert_eq!(
+        secret_number.body["details"][0]["field"],
+        "/government_id/number"
+    );
+    assert!(
+        !secret_number.body.to_string().contains("SECRET#42"),
+        "{}",
+        secret_number.body
+    );
     let answer = api.create_user(json!({"type": "robot"}), "k7").await;
     assert_eq!(
         (answer.status, answer.body["details"][0]["field"].as_str()),
@@ -478,6 +501,28 @@ async fn data_is_scoped_to_the_api_key() {
         b.get("/v1/users", "/v1/users").await.body["data"],
         json!([])
     );
+    // Faults too: one armed by key A never fires for key B, and a bad fault is refused.
+    let (status, _) = a
+        .control(
+            reqwest::Method::POST,
+            "/sandbox/faults",
+            json!({"status": 500, "operation": "listUsers"}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(b.get("/v1/users", "/v1/users").await.status, 200);
+    assert_eq!(a.get("/v1/users", "/v1/users").await.status, 500);
+    for bad in [
+        json!({"status": 500, "operation": "listUser"}),
+        json!({"status": 500, "times": 0}),
+        json!({"corrupt": {"pointer": "email"}}),
+        json!({}),
+    ] {
+        let (status, body) = a
+            .control(reqwest::Method::POST, "/sandbox/faults", bad.clone())
+            .await;
+        assert_eq!(status, 422, "{bad} was accepted: {body}");
+    }
     // Emails and idempotency keys are per API key too.
     assert_eq!(
         b.create_user(individual("shared@example.com", "Doe"), "same-key")
@@ -781,6 +826,27 @@ async fn the_hosted_page_completes_an_embedded_link_session() {
         .await
         .expect("resubmit");
     assert_eq!(again.status().as_u16(), 409);
+    // An `api` session has no hosted page.
+    let other = api
+        .create_user(individual("api-page@example.com", "Doe"), "page-2")
+        .await
+        .body["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let direct = api
+        .create_verification(&other, json!({"type": "api"}))
+        .await;
+    let page = browser
+        .get(format!(
+            "{}/sandbox/hosted/{}",
+            api.base,
+            direct.body["id"].as_str().expect("id")
+        ))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status().as_u16(), 404);
     sandbox.stop().await;
 }
 

@@ -258,7 +258,7 @@ impl WebhookSecret {
             .trim()
             .parse()
             .map_err(|_| SignatureError::InvalidTimestamp)?;
-        let age = now_unix_seconds - timestamp;
+        let age = now_unix_seconds.saturating_sub(timestamp);
         if age.unsigned_abs() > tolerance.as_secs() {
             return Err(SignatureError::TimestampOutOfTolerance { age_seconds: age });
         }
@@ -357,6 +357,23 @@ mod tests {
             secret.verify_at(|_| None, BODY, TIMESTAMP, DEFAULT_TOLERANCE),
             Err(SignatureError::MissingHeader("webhook-id"))
         );
+    }
+
+    #[test]
+    fn extreme_timestamps_are_refused_not_panicked_on() {
+        let secret = WebhookSecret::new(SECRET).expect("valid secret");
+        for extreme in ["-9223372036854775808", "9223372036854775807"] {
+            let result = secret.verify_at(
+                headers(SIGNATURE, extreme),
+                BODY,
+                TIMESTAMP,
+                DEFAULT_TOLERANCE,
+            );
+            assert!(
+                matches!(result, Err(SignatureError::TimestampOutOfTolerance { .. })),
+                "{extreme}: {result:?}"
+            );
+        }
     }
 
     #[test]

@@ -17,7 +17,8 @@ use balampay_contract::{Report, Spec};
 use clap::{Parser, Subcommand};
 
 /// Validates live or recorded BalamPay traffic and webhook payloads against the spec.
-#[derive(Parser, Debug)]
+// No `Debug` on the arguments: they hold credentials.
+#[derive(Parser)]
 #[command(name = "balampay-contract", version)]
 struct Cli {
     /// An OpenAPI 3.1 spec (JSON or YAML) to check against, instead of the published one
@@ -34,7 +35,7 @@ struct Cli {
     command: Command,
 }
 
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand)]
 enum Command {
     /// Run the scenario suite against a live API (the embedded sandbox when no base URL is
     /// given).
@@ -109,7 +110,7 @@ enum FailOn {
     PossiblyBreaking,
 }
 
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand)]
 enum WebhooksCommand {
     /// Validate payload files (directories are searched for `.json` files).
     Validate {
@@ -419,7 +420,8 @@ async fn embedded(
         api_keys: vec![api_key.clone()],
         timing: balampay_sandbox::Timing {
             decision_delay: Duration::from_millis(50),
-            review_delay: Duration::from_millis(50),
+            // Long enough that polling every 25 ms reliably sees `under_review`.
+            review_delay: Duration::from_millis(300),
         },
         retry: balampay_sandbox::RetryPolicy {
             max_attempts: 5,

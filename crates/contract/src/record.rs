@@ -111,21 +111,23 @@ fn read_jsonl(
     mut reader: impl BufRead,
     each: &mut dyn FnMut(Place, Result<Exchange, String>),
 ) -> Result<(), String> {
-    let mut line = String::new();
+    // Lines are read as bytes so that one that is not UTF-8 is reported and skipped like
+    // any other malformed line, instead of ending the reading.
+    let mut line = Vec::new();
     let mut number = 0;
     loop {
         line.clear();
         let read = reader
-            .read_line(&mut line)
+            .read_until(b'\n', &mut line)
             .map_err(|error| format!("cannot read line {}: {error}", number + 1))?;
         if read == 0 {
             return Ok(());
         }
         number += 1;
-        if line.trim().is_empty() {
+        if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let parsed = serde_json::from_str::<Exchange>(&line)
+        let parsed = serde_json::from_slice::<Exchange>(&line)
             .map_err(|error| format!("not an exchange: {error}"));
         each(Place::Line(number), parsed);
     }
@@ -243,6 +245,10 @@ fn har_exchange(entry: &Value) -> Result<Exchange, String> {
         .as_u64()
         .and_then(|s| u16::try_from(s).ok())
         .ok_or("response.status is missing")?;
+    if status == 0 {
+        // Browsers record aborted or blocked requests with status 0: there was no answer.
+        return Err("response.status is 0 (the request got no answer)".to_owned());
+    }
     let request_body = match request.pointer("/postData/text").and_then(Value::as_str) {
         Some(text) if !text.is_empty() => Some(
             serde_json::from_str(text)

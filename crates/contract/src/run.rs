@@ -15,8 +15,8 @@ use crate::report::{Case, Report};
 use crate::spec::Spec;
 use crate::webhooks::{Listener, listen};
 
-/// Where the suite runs and with which credentials.
-#[derive(Clone, Debug)]
+/// Where the suite runs and with which credentials. Its `Debug` output hides them.
+#[derive(Clone)]
 pub struct Target {
     /// The API's base URL.
     pub base_url: String,
@@ -28,6 +28,16 @@ pub struct Target {
 
 /// Called with each scenario's position, the count and its name, before it runs.
 pub type Progress = Box<dyn FnMut(usize, usize, &str) + Send>;
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("base_url", &self.base_url)
+            .field("token", &"<redacted>")
+            .field("api_key", &"<redacted>")
+            .finish()
+    }
+}
 
 /// Which scenarios run.
 #[derive(Default)]
@@ -292,11 +302,18 @@ impl Runner {
                 response_body: text,
             };
             self.inspect(&exchange);
-            if status == 429 && !expect.contains(&429) && tries < 3 {
-                // Rate limits are honoured, never counted against the scenario.
-                tries += 1;
-                tokio::time::sleep(Duration::from_secs(retry_after.unwrap_or(1).min(10))).await;
-                continue;
+            if status == 429 && !expect.contains(&429) {
+                // Rate limits are honoured, never counted as contract violations: after three
+                // waits the scenario gives up with an input error instead.
+                if tries < 3 {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_secs(retry_after.unwrap_or(1).min(10))).await;
+                    continue;
+                }
+                self.case.errors.push(format!(
+                    "{method} {path}: still rate limited (429) after three waits"
+                ));
+                return None;
             }
             self.case.ran(&[Check::ExpectedStatus]);
             if !expect.contains(&status) {
@@ -847,6 +864,10 @@ impl Runner {
             self.case.skipped = Some("no webhook endpoint could be registered".to_owned());
             return;
         };
+        if self.expected.is_empty() {
+            self.case.skipped = Some("no scenario that triggers webhooks ran before it".to_owned());
+            return;
+        }
         let deliveries = listener.deliveries.clone();
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {

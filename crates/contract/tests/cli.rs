@@ -276,7 +276,7 @@ fn fast_sandbox() -> balampay_sandbox::Config {
     balampay_sandbox::Config {
         timing: balampay_sandbox::Timing {
             decision_delay: Duration::from_millis(30),
-            review_delay: Duration::from_millis(30),
+            review_delay: Duration::from_millis(300),
         },
         retry: balampay_sandbox::RetryPolicy {
             max_attempts: 5,
@@ -509,4 +509,50 @@ async fn the_listener_checks_signatures_and_payloads() {
     assert!(matches!(seen[1].signature, Some(Err(_))));
     let problems = seen[2].problems.as_ref().expect("checked");
     assert_eq!(problems[0].pointer.as_deref(), Some("/data/event_id"));
+}
+
+#[test]
+fn empty_and_partly_broken_recordings_are_input_errors() {
+    let spec = Spec::published().expect("spec");
+    let dir = std::env::temp_dir().join(format!("contract-inputs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let empty = dir.join("empty.jsonl");
+    std::fs::write(&empty, "\n").expect("write");
+    let case = verify_file(&spec, &empty, &mut |_| {});
+    assert_eq!(
+        case.errors,
+        ["no exchanges in this recording: nothing was checked"]
+    );
+    assert_eq!(case.checks, 0);
+
+    // A line that is not UTF-8 is reported and skipped; the next line is still checked.
+    let clean = std::fs::read_to_string(cassettes().join("clean.jsonl")).expect("clean");
+    let mut bytes = b"\xff\xfe not text\n".to_vec();
+    bytes.extend_from_slice(clean.lines().next().expect("a line").as_bytes());
+    bytes.push(b'\n');
+    let mixed = dir.join("mixed.jsonl");
+    std::fs::write(&mixed, bytes).expect("write");
+    let case = verify_file(&spec, &mixed, &mut |_| {});
+    assert_eq!(case.errors.len(), 1, "{:?}", case.errors);
+    assert!(
+        case.errors[0].starts_with("line 1: not an exchange"),
+        "{:?}",
+        case.errors
+    );
+    assert!(case.checks > 0);
+
+    // A HAR entry without an answer (status 0) is an input error, not a violation.
+    let mut har: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(cassettes().join("clean.har")).expect("har"))
+            .expect("json");
+    har["log"]["entries"][0]["response"]["status"] = 0.into();
+    let aborted = dir.join("aborted.har");
+    std::fs::write(&aborted, har.to_string()).expect("write");
+    let case = verify_file(&spec, &aborted, &mut |_| {});
+    assert_eq!(case.failure_count, 0, "{:#?}", case.failures);
+    assert_eq!(
+        case.errors,
+        ["entry 1: response.status is 0 (the request got no answer) (skipped)"]
+    );
+    std::fs::remove_dir_all(&dir).expect("clean up");
 }

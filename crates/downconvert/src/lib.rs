@@ -327,6 +327,25 @@ struct Converter {
     error: Option<Error>,
 }
 
+/// Adds a constraint to a schema without losing one it has: a keyword that is free is
+/// set; one that is taken (an `anyOf` beside the new `anyOf`) moves into `allOf` with it.
+fn add_to_all_of(schema: &mut Map<String, Value>, constraint: Value, keyword: &str) {
+    let free = !keyword.is_empty() && !schema.contains_key(keyword);
+    if free
+        && let Value::Object(object) = &constraint
+        && let Some(value) = object.get(keyword)
+    {
+        schema.insert(keyword.to_owned(), value.clone());
+        return;
+    }
+    match schema.get_mut("allOf") {
+        Some(Value::Array(parts)) => parts.push(constraint),
+        _ => {
+            schema.insert("allOf".to_owned(), Value::Array(vec![constraint]));
+        }
+    }
+}
+
 /// Appends one token to a JSON pointer.
 fn child(pointer: &str, token: &str) -> String {
     format!("{pointer}/{}", token.replace('~', "~0").replace('/', "~1"))
@@ -816,7 +835,7 @@ impl Converter {
             }
             several => {
                 let branches: Vec<Value> = several.iter().map(|t| json!({"type": t})).collect();
-                schema.insert("anyOf".to_owned(), Value::Array(branches));
+                add_to_all_of(schema, json!({"anyOf": branches}), "anyOf");
             }
         }
         if nullable {
@@ -850,7 +869,8 @@ impl Converter {
                     schema.insert("enum".to_owned(), json!([null]));
                 }
                 1 => {
-                    schema.insert("allOf".to_owned(), Value::Array(rest));
+                    let only = rest.into_iter().next().unwrap_or_default();
+                    add_to_all_of(schema, only, "");
                 }
                 _ => {
                     schema.insert(keyword.to_owned(), Value::Array(rest));
@@ -880,8 +900,20 @@ impl Converter {
     }
 
     fn examples(&mut self, schema: &mut Map<String, Value>, pointer: &str) {
-        let Some(Value::Array(mut examples)) = schema.shift_remove("examples") else {
-            return;
+        let mut examples = match schema.shift_remove("examples") {
+            None => return,
+            Some(Value::Array(examples)) => examples,
+            Some(other) => {
+                // Not an array, so not JSON Schema's `examples`: keep it, as an extension.
+                schema.insert("x-examples".to_owned(), other);
+                self.note(
+                    pointer,
+                    Rule::SchemaExamples,
+                    Outcome::Carried,
+                    "a non-array examples → x-examples",
+                );
+                return;
+            }
         };
         if examples.is_empty() {
             self.note(

@@ -390,3 +390,28 @@ fn discriminated_branches_stay_bare_references() {
         json!({"allOf": [{"$ref": "#/components/schemas/A"}], "description": "an a"})
     );
 }
+
+#[test]
+fn existing_combinators_are_kept_when_rules_add_their_own() {
+    let (schema, _) = convert_schema(
+        json!({"type": ["string", "integer"], "anyOf": [{"minLength": 1}, {"minimum": 1}]}),
+    );
+    assert_eq!(schema["anyOf"], json!([{"minLength": 1}, {"minimum": 1}]));
+    assert_eq!(
+        schema["allOf"],
+        json!([{"anyOf": [{"type": "string"}, {"type": "integer"}]}])
+    );
+
+    let (schema, _) = convert_schema(
+        json!({"allOf": [{"minLength": 1}], "oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/T"}]}),
+    );
+    assert_eq!(
+        schema["allOf"],
+        json!([{"minLength": 1}, {"$ref": "#/components/schemas/T"}])
+    );
+    assert_eq!(schema["nullable"], true);
+
+    let (schema, notes) = convert_schema(json!({"type": "string", "examples": {"a": "x"}}));
+    assert_eq!(schema["x-examples"], json!({"a": "x"}));
+    assert_eq!(rules(&notes), [(Rule::SchemaExamples, Outcome::Carried)]);
+}

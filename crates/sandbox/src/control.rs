@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Extension, Path, State as AxumState};
 use axum::http::StatusCode;
@@ -41,8 +41,17 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/sandbox/faults", post(arm_fault).delete(clear_faults))
 }
 
-fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|error| {
+/// Reads a control request's JSON body, with the API's size limit and error body.
+async fn parse<T: DeserializeOwned>(body: Body) -> Result<T, ApiError> {
+    let bytes = axum::body::to_bytes(body, crate::http::MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            control_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The request body is larger than 1 MiB.",
+            )
+        })?;
+    serde_json::from_slice(&bytes).map_err(|error| {
         control_error(
             StatusCode::UNPROCESSABLE_ENTITY,
             format!("invalid body: {error}"),
@@ -71,9 +80,9 @@ fn new_secret() -> String {
 async fn add_endpoint(
     AxumState(app): AxumState<Shared>,
     Extension(ApiKey(api_key)): Extension<ApiKey>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
-    let request: NewEndpoint = parse(&body)?;
+    let request: NewEndpoint = parse(body).await?;
     let valid = reqwest::Url::parse(&request.url)
         .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.has_host());
     if !valid {
@@ -147,10 +156,10 @@ async fn force_outcome(
     AxumState(app): AxumState<Shared>,
     Extension(ApiKey(api_key)): Extension<ApiKey>,
     verification_id: Result<Path<String>, PathRejection>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let id = parse_id("verificationId", &path_segments(verification_id)?)?;
-    let request: ForcedOutcome = parse(&body)?;
+    let request: ForcedOutcome = parse(body).await?;
     let mut state = app.lock();
     let stored = state
         .verifications
@@ -199,10 +208,10 @@ async fn set_user_status(
     AxumState(app): AxumState<Shared>,
     Extension(ApiKey(api_key)): Extension<ApiKey>,
     user_id: Result<Path<String>, PathRejection>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let id = parse_id("userId", &path_segments(user_id)?)?;
-    let request: NewStatus = parse(&body)?;
+    let request: NewStatus = parse(body).await?;
     let mut state = app.lock();
     state.user(&api_key, id)?;
     let Some(stored) = state.users.get_mut(&id) else {
@@ -217,8 +226,47 @@ async fn set_user_status(
     Ok(json_response(StatusCode::OK, &user))
 }
 
-async fn arm_fault(AxumState(app): AxumState<Shared>, body: Bytes) -> Result<Response, ApiError> {
-    let fault: Fault = parse(&body)?;
+async fn arm_fault(
+    AxumState(app): AxumState<Shared>,
+    Extension(ApiKey(api_key)): Extension<ApiKey>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let mut fault: Fault = parse(body).await?;
+    fault.api_key = api_key;
+    let known = [
+        "createUser",
+        "listUsers",
+        "getUser",
+        "updateUser",
+        "createVerification",
+        "listVerifications",
+        "getVerification",
+    ];
+    if let Some(operation) = &fault.operation
+        && !known.contains(&operation.as_str())
+    {
+        return Err(control_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("operation {operation:?} is not one of {}", known.join(", ")),
+        ));
+    }
+    if fault.times == 0 {
+        return Err(control_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "times must be at least 1",
+        ));
+    }
+    if let Some(corrupt) = &fault.corrupt
+        && !(corrupt.pointer.is_empty() || corrupt.pointer.starts_with('/'))
+    {
+        return Err(control_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "corrupt.pointer {:?} is not a JSON pointer (it starts with /)",
+                corrupt.pointer
+            ),
+        ));
+    }
     if fault.status.is_some() && fault.corrupt.is_some() {
         return Err(control_error(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -249,7 +297,10 @@ async fn arm_fault(AxumState(app): AxumState<Shared>, body: Bytes) -> Result<Res
     Ok(no_content())
 }
 
-async fn clear_faults(AxumState(app): AxumState<Shared>) -> Response {
-    app.lock().faults.clear();
+async fn clear_faults(
+    AxumState(app): AxumState<Shared>,
+    Extension(ApiKey(api_key)): Extension<ApiKey>,
+) -> Response {
+    app.lock().faults.retain(|fault| fault.api_key != api_key);
     no_content()
 }

@@ -61,7 +61,11 @@ async fn page(
         return not_found();
     };
     let state = app.lock();
-    let Some(stored) = state.verifications.get(&id) else {
+    let Some(stored) = state
+        .verifications
+        .get(&id)
+        .filter(|v| v.verification.r#type == balampay_schema::VerificationType::EmbeddedLink)
+    else {
         return not_found();
     };
     let name = match state
@@ -122,7 +126,11 @@ async fn submit(
         .map(|(_, value)| value.to_owned())
         .unwrap_or_default();
     let mut state = app.lock();
-    let Some(stored) = state.verifications.get(&id) else {
+    let Some(stored) = state
+        .verifications
+        .get(&id)
+        .filter(|v| v.verification.r#type == balampay_schema::VerificationType::EmbeddedLink)
+    else {
         return not_found();
     };
     if stored.verification.status != VerificationStatus::Pending {

@@ -191,16 +191,16 @@ fn code_for_status(status: StatusCode) -> ErrorCode {
 async fn faults(
     AxumState(app): AxumState<Shared>,
     matched: MatchedPath,
+    Extension(ApiKey(api_key)): Extension<ApiKey>,
     request: Request,
     next: Next,
 ) -> Response {
     let operation = operation_id(request.method(), matched.as_str());
     let fault = {
         let mut state = app.lock();
-        let found = state
-            .faults
-            .iter()
-            .position(|f| f.operation.is_none() || f.operation.as_deref() == operation);
+        let found = state.faults.iter().position(|f| {
+            f.api_key == api_key && (f.operation.is_none() || f.operation.as_deref() == operation)
+        });
         found.map(|index| {
             let fault = state.faults[index].clone();
             if fault.times <= 1 {

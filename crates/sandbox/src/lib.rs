@@ -21,8 +21,8 @@ pub const DEFAULT_TOKEN: &str = "sandbox-token";
 /// The API key the sandbox accepts when none is configured.
 pub const DEFAULT_API_KEY: &str = "sandbox-api-key";
 
-/// How to run a sandbox.
-#[derive(Clone, Debug)]
+/// How to run a sandbox. Its `Debug` output hides the credentials.
+#[derive(Clone)]
 pub struct Config {
     /// Where to listen (`127.0.0.1:0` picks a free port).
     pub addr: SocketAddr,
@@ -36,6 +36,19 @@ pub struct Config {
     pub timing: Timing,
     /// How webhook deliveries are retried.
     pub retry: RetryPolicy,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("token", &"<redacted>")
+            .field("api_keys", &format!("<{} redacted>", self.api_keys.len()))
+            .field("data", &self.data)
+            .field("timing", &self.timing)
+            .field("retry", &self.retry)
+            .finish()
+    }
 }
 
 impl Default for Config {

@@ -196,6 +196,9 @@ pub struct Delivery {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
+    /// The API key that armed it: only that key's requests see it.
+    #[serde(skip)]
+    pub api_key: String,
     /// Only requests to this operation (any, when absent).
     pub operation: Option<String>,
     /// Answer this error status (with the matching error code) instead of the real answer.
@@ -603,7 +606,9 @@ impl State {
             CreateVerificationRequest::Api(r) => {
                 self.merge_kyc_data(user_id, r.individual, r.business)?;
                 let step = decide(&self.users[&user_id]);
-                let due = ms + self.timing.decision_delay.as_millis() as u64;
+                let due = ms.saturating_add(
+                    u64::try_from(self.timing.decision_delay.as_millis()).unwrap_or(u64::MAX),
+                );
                 (
                     VerificationType::Api,
                     r.kyc_type.unwrap_or(KycType::Simplified),
@@ -719,7 +724,7 @@ impl State {
     /// the final outcome (with its webhook).
     pub fn apply(&mut self, id: Uuid, step: Step) -> Result<Verification, ApiError> {
         let ms = now_ms();
-        let review_delay = self.timing.review_delay.as_millis() as u64;
+        let review_delay = u64::try_from(self.timing.review_delay.as_millis()).unwrap_or(u64::MAX);
         let stored = self
             .verifications
             .get_mut(&id)
@@ -731,7 +736,7 @@ impl State {
         match step {
             Step::Review { then } => {
                 verification.status = VerificationStatus::UnderReview;
-                stored.next = Some((ms + review_delay, Step::Finish(then)));
+                stored.next = Some((ms.saturating_add(review_delay), Step::Finish(then)));
                 let verification = verification.clone();
                 self.set_user_verification(user_id, VerificationStatus::UnderReview, None)?;
                 self.save_verification(id)?;
@@ -809,7 +814,9 @@ impl State {
             })
             .collect();
         for (id, step) in due {
-            // A failure to save leaves the step due, so it is retried on the next tick.
+            // A failure to save the data file leaves memory ahead of it (the session's next
+            // save writes its whole record again); it is not retried here, because the step
+            // has already been applied in memory.
             let _ = self.apply(id, step);
         }
     }

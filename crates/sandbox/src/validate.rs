@@ -118,7 +118,7 @@ impl UnionValidator {
                         ));
                     }
                 }
-                kind => details.push(detail(&at, code_of(kind), &error.to_string())),
+                kind => details.push(detail(&at, code_of(kind), &requirement(kind))),
             }
         }
         if details.is_empty() {
@@ -139,6 +139,46 @@ fn detail(field: &str, code: FieldErrorCode, message: &str) -> ErrorDetail {
         field: field.to_owned(),
         code,
         message: message.to_owned(),
+    }
+}
+
+/// What a failed keyword requires, without the submitted value: jsonschema's own messages
+/// start with the value, and error bodies must not echo personal data (a government ID
+/// number is write-only) into clients' logs and recordings.
+fn requirement(kind: &ValidationErrorKind) -> String {
+    use jsonschema::error::TypeKind;
+    match kind {
+        ValidationErrorKind::Type {
+            kind: TypeKind::Single(expected),
+        } => format!("must be of type {expected}"),
+        ValidationErrorKind::Type {
+            kind: TypeKind::Multiple(expected),
+        } => {
+            format!(
+                "must be of type {}",
+                expected
+                    .iter()
+                    .map(|t| t.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )
+        }
+        ValidationErrorKind::Enum { options } => format!("must be one of {options}"),
+        ValidationErrorKind::Constant { expected_value } => format!("must be {expected_value}"),
+        ValidationErrorKind::Format { format } => format!("must be a valid {format}"),
+        ValidationErrorKind::Pattern { pattern } => format!("must match {pattern}"),
+        ValidationErrorKind::MinLength { limit } => {
+            format!("must be at least {limit} characters long")
+        }
+        ValidationErrorKind::MaxLength { limit } => {
+            format!("must be at most {limit} characters long")
+        }
+        ValidationErrorKind::MinItems { limit } => format!("must have at least {limit} items"),
+        ValidationErrorKind::MaxItems { limit } => format!("must have at most {limit} items"),
+        ValidationErrorKind::MaxProperties { limit } => format!("must have at most {limit} keys"),
+        ValidationErrorKind::Minimum { limit } => format!("must be at least {limit}"),
+        ValidationErrorKind::Maximum { limit } => format!("must be at most {limit}"),
+        other => format!("must satisfy `{}`", other.keyword()),
     }
 }
 

@@ -409,7 +409,15 @@ impl Differ<'_> {
                     .map(|p| resolve(doc, p).clone())
                     .filter_map(|p| {
                         Some((
-                            (p["in"].as_str()?.to_owned(), p["name"].as_str()?.to_owned()),
+                            (p["in"].as_str()?.to_owned(), {
+                                // Header names are case-insensitive in HTTP.
+                                let name = p["name"].as_str()?;
+                                if p["in"] == "header" {
+                                    name.to_ascii_lowercase()
+                                } else {
+                                    name.to_owned()
+                                }
+                            }),
                             p,
                         ))
                     })
@@ -888,6 +896,40 @@ impl Differ<'_> {
                 (false, false) => self.push(Breaking, "type-changed", here.clone(), reason),
                 (true, true) => {}
             }
+        }
+
+        match (types(old), types(new)) {
+            (None, Some(new_types))
+                if ["oneOf", "anyOf", "allOf", "enum", "const"]
+                    .iter()
+                    .all(|k| old.get(*k).is_none()) =>
+            {
+                let listed = new_types.iter().cloned().collect::<Vec<_>>().join(" or ");
+                self.by_direction(
+                    direction,
+                    (Breaking, Compatible),
+                    "type-narrowed",
+                    here.clone(),
+                    format!("any type became {listed}"),
+                );
+            }
+            (Some(old_types), None)
+                if !old.is_null()
+                    && new.get("$ref").is_none()
+                    && new.get("oneOf").is_none()
+                    && new.get("anyOf").is_none()
+                    && new.get("allOf").is_none() =>
+            {
+                let listed = old_types.iter().cloned().collect::<Vec<_>>().join(" or ");
+                self.by_direction(
+                    direction,
+                    (Compatible, Breaking),
+                    "type-widened",
+                    here.clone(),
+                    format!("{listed} became any type"),
+                );
+            }
+            _ => {}
         }
 
         match (value_set(old), value_set(new)) {

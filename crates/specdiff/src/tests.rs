@@ -608,6 +608,20 @@ fn table() -> Vec<Row> {
             PossiblyBreaking,
         ),
         row(
+            "request type added where any was allowed",
+            vec![(p(REQUEST, "/properties/size/type"), None)],
+            vec![],
+            "type-narrowed",
+            Breaking,
+        ),
+        row(
+            "response type removed",
+            vec![],
+            vec![(p(RESPONSE, "/properties/note/type"), None)],
+            "type-widened",
+            Breaking,
+        ),
+        row(
             "api key header renamed",
             vec![],
             vec![("/components/securitySchemes/key/name", Some(json!("x-key")))],
@@ -665,6 +679,17 @@ fn every_rule_in_the_table_is_documented() {
 }
 
 #[test]
+fn header_parameters_compare_without_regard_to_case() {
+    let mut new = base();
+    set(
+        &mut new,
+        "/paths/~1things/post/parameters/0/name",
+        Some(json!("Idempotency-Key")),
+    );
+    assert_eq!(diff(&base(), &new), Vec::new());
+}
+
+#[test]
 fn identical_specs_have_no_changes() {
     assert_eq!(diff(&base(), &base()), Vec::new());
     assert_eq!(text(&[]), "no changes\n");
@@ -703,6 +728,7 @@ fn recursive_schemas_terminate() {
         Some(json!({"type": "string"})),
     );
     let changes = diff(&old, &new);
+    assert!(!changes.is_empty(), "the added property is found");
     assert!(
         changes.iter().all(|c| c.rule == "optional-property-added"),
         "{}",

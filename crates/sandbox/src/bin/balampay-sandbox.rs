@@ -9,7 +9,8 @@ use balampay_sandbox::{Config, DEFAULT_API_KEY, DEFAULT_TOKEN, Sandbox, Timing};
 use clap::Parser;
 
 /// A stateful, local reference server of the BalamPay Users & Verification API.
-#[derive(Parser, Debug)]
+// No `Debug`: the arguments hold credentials.
+#[derive(Parser)]
 #[command(name = "balampay-sandbox", version)]
 struct Args {
     /// Where to listen.
