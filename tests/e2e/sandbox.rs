@@ -943,6 +943,59 @@ async fn a_restart_on_a_data_file_loses_nothing_acknowledged() {
     std::fs::remove_dir_all(&dir).expect("clean up");
 }
 
+/// A write to the data file that fails mid-request leaves neither the file nor memory
+/// changed: the answer is 500, and a retry with the same idempotency key is a clean first
+/// execution (not `409 email_taken` from a half-done first attempt).
+#[tokio::test]
+async fn a_failed_save_leaves_nothing_behind() {
+    let dir = std::env::temp_dir().join(format!("sandbox-failed-save-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let data = dir.join("sandbox.sqlite");
+    let sandbox = Sandbox::start(Config {
+        data: Some(data.clone()),
+        ..fast()
+    })
+    .await
+    .expect("starts");
+    let api = Api::new(&sandbox);
+
+    // Another connection makes the idempotency record's write fail, after the user's.
+    let saboteur = rusqlite::Connection::open(&data).expect("open the data file");
+    saboteur
+        .execute_batch("CREATE TRIGGER refuse BEFORE INSERT ON records WHEN NEW.kind = 'idempotency' BEGIN SELECT RAISE(ABORT, 'injected failure'); END;")
+        .expect("trigger");
+    let failed = api
+        .create_user(individual("atomic@example.com", "Doe"), "atomic-1")
+        .await;
+    assert_eq!(
+        (failed.status, failed.body["code"].as_str()),
+        (500, Some("internal_error"))
+    );
+    assert_eq!(
+        api.get("/v1/users", "/v1/users").await.body["data"],
+        json!([]),
+        "memory went back"
+    );
+
+    saboteur
+        .execute_batch("DROP TRIGGER refuse;")
+        .expect("drop trigger");
+    let retried = api
+        .create_user(individual("atomic@example.com", "Doe"), "atomic-1")
+        .await;
+    assert_eq!(retried.status, 201, "{}", retried.body);
+    assert!(retried.headers.get("idempotent-replayed").is_none());
+    assert_eq!(
+        api.get("/v1/users", "/v1/users").await.body["data"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    sandbox.stop().await;
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
 #[tokio::test]
 async fn a_corrupting_fault_breaks_exactly_one_field() {
     let sandbox = Sandbox::start(fast()).await.expect("starts");

@@ -100,8 +100,11 @@ async fn add_endpoint(
         secret: new_secret(),
         seq,
     };
-    state.persist("endpoint", &endpoint.id, seq, &endpoint)?;
-    state.endpoints.push(endpoint.clone());
+    state.atomically(|state| {
+        state.persist("endpoint", &endpoint.id, seq, &endpoint)?;
+        state.endpoints.push(endpoint.clone());
+        Ok(())
+    })?;
     Ok(json_response(
         StatusCode::CREATED,
         &json!({"id": endpoint.id, "url": endpoint.url, "secret": endpoint.secret}),
@@ -194,7 +197,7 @@ async fn force_outcome(
             ));
         }
     };
-    let verification = state.apply(id, step)?;
+    let verification = state.atomically(|state| state.apply(id, step))?;
     Ok(json_response(StatusCode::OK, &verification))
 }
 
@@ -214,15 +217,18 @@ async fn set_user_status(
     let request: NewStatus = parse(body).await?;
     let mut state = app.lock();
     state.user(&api_key, id)?;
-    let Some(stored) = state.users.get_mut(&id) else {
-        return Err(ApiError::not_found("user"));
-    };
-    match &mut stored.user {
-        User::Individual(user) => user.status = request.status,
-        User::Business(user) => user.status = request.status,
-    }
-    let user = stored.user.clone();
-    state.save_user(id)?;
+    let user = state.atomically(|state| {
+        let Some(stored) = state.users.get_mut(&id) else {
+            return Err(ApiError::not_found("user"));
+        };
+        match &mut stored.user {
+            User::Individual(user) => user.status = request.status,
+            User::Business(user) => user.status = request.status,
+        }
+        let user = stored.user.clone();
+        state.save_user(id)?;
+        Ok(user)
+    })?;
     Ok(json_response(StatusCode::OK, &user))
 }
 

@@ -72,6 +72,27 @@ impl Db {
         Ok(())
     }
 
+    /// Starts a transaction.
+    pub fn begin(&self) -> Result<(), DbError> {
+        self.connection
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| error("beginning a transaction", e))
+    }
+
+    /// Commits the transaction.
+    pub fn commit(&self) -> Result<(), DbError> {
+        self.connection
+            .execute_batch("COMMIT")
+            .map_err(|e| error("committing", e))
+    }
+
+    /// Rolls the transaction back.
+    pub fn rollback(&self) -> Result<(), DbError> {
+        self.connection
+            .execute_batch("ROLLBACK")
+            .map_err(|e| error("rolling back", e))
+    }
+
     /// Every record of a kind, in the order they were first written.
     pub fn all<T: DeserializeOwned>(&self, kind: &str) -> Result<Vec<T>, DbError> {
         let mut statement = self

@@ -163,7 +163,7 @@ async fn submit(
             );
         }
     };
-    let verification = match state.apply(id, step) {
+    let verification = match state.atomically(|state| state.apply(id, step)) {
         Ok(verification) => verification,
         Err(error) => {
             return html(

@@ -557,18 +557,22 @@ fn idempotent(
             .insert(IDEMPOTENT_REPLAYED_HEADER, HeaderValue::from_static("true"));
         return Ok(response);
     }
-    let (status, value) = run(&mut state)?;
-    let body = value.to_string();
-    let seq = state.next_seq();
-    let record = IdempotencyRecord {
-        id: id.clone(),
-        fingerprint,
-        status: status.as_u16(),
-        body: body.clone(),
-        seq,
-    };
-    state.persist("idempotency", &id, seq, &record)?;
-    state.idempotency.insert(id, record);
+    // The operation and its idempotency record are saved together or not at all.
+    let (status, body) = state.atomically(|state| {
+        let (status, value) = run(state)?;
+        let body = value.to_string();
+        let seq = state.next_seq();
+        let record = IdempotencyRecord {
+            id: id.clone(),
+            fingerprint,
+            status: status.as_u16(),
+            body: body.clone(),
+            seq,
+        };
+        state.persist("idempotency", &id, seq, &record)?;
+        state.idempotency.insert(id, record);
+        Ok((status, body))
+    })?;
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     response.headers_mut().insert(
@@ -642,7 +646,9 @@ async fn update_user(
     let user_id = parse_id("userId", &path_segments(user_id)?)?;
     let (_, request): (Bytes, UpdateUserRequest) =
         read_body(&headers, body, &app.validators.update_user).await?;
-    let user = app.lock().update_user(&api_key, user_id, request)?;
+    let user = app
+        .lock()
+        .atomically(|state| state.update_user(&api_key, user_id, request))?;
     Ok(json_response(StatusCode::OK, &user))
 }
 

@@ -266,6 +266,9 @@ pub struct State {
     pub(crate) faults: Vec<Fault>,
     seq: u64,
     db: Option<Db>,
+    /// Writes made by the current [`State::atomically`] step (a `Cell`, so that saving
+    /// needs only a shared borrow of the record being saved).
+    writes: std::cell::Cell<usize>,
     pub(crate) timing: Timing,
     /// The base URL hosted pages are served under.
     pub(crate) base_url: String,
@@ -285,35 +288,84 @@ impl State {
             db: None,
             timing,
             base_url,
+            writes: std::cell::Cell::new(0),
         };
         if let Some(db) = &db {
-            for user in db.all::<StoredUser>("user")? {
-                state.seq = state.seq.max(user.seq);
-                state.users.insert(user.user.id(), user);
-            }
-            for verification in db.all::<StoredVerification>("verification")? {
-                state.seq = state.seq.max(verification.seq);
-                state
-                    .verifications
-                    .insert(verification.verification.id, verification);
-            }
-            for record in db.all::<IdempotencyRecord>("idempotency")? {
-                state.seq = state.seq.max(record.seq);
-                state.idempotency.insert(record.id.clone(), record);
-            }
-            state.endpoints = db.all("endpoint")?;
-            state.deliveries = db.all("delivery")?;
-            for item in state
-                .endpoints
-                .iter()
-                .map(|e| e.seq)
-                .chain(state.deliveries.iter().map(|d| d.seq))
-            {
-                state.seq = state.seq.max(item);
-            }
+            state.load(db)?;
         }
         state.db = db;
         Ok(state)
+    }
+
+    /// Replaces the persisted collections with the data file's.
+    fn load(&mut self, db: &Db) -> Result<(), DbError> {
+        self.users.clear();
+        self.verifications.clear();
+        self.idempotency.clear();
+        self.seq = 0;
+        for user in db.all::<StoredUser>("user")? {
+            self.seq = self.seq.max(user.seq);
+            self.users.insert(user.user.id(), user);
+        }
+        for verification in db.all::<StoredVerification>("verification")? {
+            self.seq = self.seq.max(verification.seq);
+            self.verifications
+                .insert(verification.verification.id, verification);
+        }
+        for record in db.all::<IdempotencyRecord>("idempotency")? {
+            self.seq = self.seq.max(record.seq);
+            self.idempotency.insert(record.id.clone(), record);
+        }
+        self.endpoints = db.all("endpoint")?;
+        self.deliveries = db.all("delivery")?;
+        for item in self
+            .endpoints
+            .iter()
+            .map(|e| e.seq)
+            .chain(self.deliveries.iter().map(|d| d.seq))
+        {
+            self.seq = self.seq.max(item);
+        }
+        Ok(())
+    }
+
+    /// Runs one step of changes atomically. With a data file, the step's writes form one
+    /// transaction; when the step fails after writing (the file refused a write, say), the
+    /// transaction is rolled back and the state reloaded from the file, so memory never runs
+    /// ahead of what was committed, and a retry with the same idempotency key is clean.
+    pub(crate) fn atomically<T>(
+        &mut self,
+        step: impl FnOnce(&mut State) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let Some(db) = &self.db else {
+            return step(self);
+        };
+        db.begin().map_err(save_error)?;
+        self.writes.set(0);
+        let result = step(self);
+        let Some(db) = self.db.take() else {
+            return result;
+        };
+        let outcome = match result {
+            Ok(value) => match db.commit() {
+                Ok(()) => Ok(value),
+                Err(error) => Err(save_error(error)),
+            },
+            Err(error) => Err(error),
+        };
+        if outcome.is_err() {
+            let _ = db.rollback();
+            if self.writes.get() > 0 {
+                // The file holds the last committed state; memory goes back to it. Should
+                // the reload itself fail, the error below is all that can be said.
+                if let Err(error) = self.load(&db) {
+                    self.db = Some(db);
+                    return Err(save_error(error));
+                }
+            }
+        }
+        self.db = Some(db);
+        outcome
     }
 
     /// The next sequence number.
@@ -332,13 +384,10 @@ impl State {
         record: &impl Serialize,
     ) -> Result<(), ApiError> {
         match &self.db {
-            Some(db) => db.put(kind, id, seq, record).map_err(|error| {
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    ErrorCode::InternalError,
-                    format!("the sandbox could not save: {error}"),
-                )
-            }),
+            Some(db) => {
+                self.writes.set(self.writes.get() + 1);
+                db.put(kind, id, seq, record).map_err(save_error)
+            }
             None => Ok(()),
         }
     }
@@ -817,7 +866,7 @@ impl State {
             // A failure to save the data file leaves memory ahead of it (the session's next
             // save writes its whole record again); it is not retried here, because the step
             // has already been applied in memory.
-            let _ = self.apply(id, step);
+            let _ = self.atomically(|state| state.apply(id, step));
         }
     }
 
@@ -923,6 +972,15 @@ pub fn missing_data(stored: &StoredUser) -> Vec<&'static str> {
         }
     }
     missing
+}
+
+/// A failure of the data file, as the API answers it.
+fn save_error(error: DbError) -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::InternalError,
+        format!("the sandbox could not save: {error}"),
+    )
 }
 
 fn set<T>(field: &mut T, value: Option<T>) {

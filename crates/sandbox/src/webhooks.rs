@@ -113,8 +113,19 @@ async fn attempt(app: &App, id: &str, url: &str, secret: &str, payload: &str) ->
 fn record(app: &App, id: &str, attempt: Attempt) {
     let mut state = app.lock();
     let policy = app.retry;
+    // A failure to save reloads the last committed log; the delivery is then attempted again
+    // (at least once, as promised), and the attempt that failed to be saved is not listed.
+    let _ = state.atomically(|state| record_attempt(state, policy, id, attempt));
+}
+
+fn record_attempt(
+    state: &mut crate::state::State,
+    policy: crate::state::RetryPolicy,
+    id: &str,
+    attempt: Attempt,
+) -> Result<(), crate::error::ApiError> {
     let Some(index) = state.deliveries.iter().position(|d| d.id == id) else {
-        return;
+        return Ok(());
     };
     let delivery = &mut state.deliveries[index];
     let acknowledged = attempt.status.is_some_and(|s| (200..300).contains(&s));
@@ -125,9 +136,9 @@ fn record(app: &App, id: &str, attempt: Attempt) {
     } else if failed >= policy.max_attempts {
         delivery.state = DeliveryState::Failed;
     } else {
-        delivery.next_attempt_ms = now_ms() + policy.delay_after(failed).as_millis() as u64;
+        delivery.next_attempt_ms = now_ms().saturating_add(
+            u64::try_from(policy.delay_after(failed).as_millis()).unwrap_or(u64::MAX),
+        );
     }
-    // A failure to save is retried with the next change to this delivery; the attempt itself
-    // already happened.
-    let _ = state.save_delivery(index);
+    state.save_delivery(index)
 }
