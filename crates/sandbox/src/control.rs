@@ -11,7 +11,7 @@ use axum::extract::{Extension, Path, State as AxumState};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use balampay_schema::{User, UserStatus, VerificationStatus};
+use balampay_schema::{UserStatus, VerificationStatus};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -221,10 +221,10 @@ async fn set_user_status(
         let Some(stored) = state.users.get_mut(&id) else {
             return Err(ApiError::not_found("user"));
         };
-        match &mut stored.user {
-            User::Individual(user) => user.status = request.status,
-            User::Business(user) => user.status = request.status,
-        }
+        stored.user.set_status(
+            request.status,
+            crate::state::timestamp(crate::state::now_ms()),
+        );
         let user = stored.user.clone();
         state.save_user(id)?;
         Ok(user)

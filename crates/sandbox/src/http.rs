@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::state::{IdempotencyRecord, State, StoredUser, user_status, verification_status};
+use crate::state::{IdempotencyRecord, State, StoredUser};
 use crate::validate::{UnionValidator, Validators};
 
 /// The largest request body accepted.
@@ -680,16 +680,10 @@ async fn list_users(
         .values()
         .filter(|stored: &&StoredUser| stored.api_key == api_key)
         .filter(|stored| user_type.is_none_or(|t| stored.user.user_type() == t))
-        .filter(|stored| status.is_none_or(|s| user_status(&stored.user) == s))
-        .filter(|stored| verification.is_none_or(|s| verification_status(&stored.user) == s))
+        .filter(|stored| status.is_none_or(|s| stored.user.status() == s))
+        .filter(|stored| verification.is_none_or(|s| stored.user.verification_status() == s))
         .filter(|stored| {
-            email.is_none_or(|email| {
-                let own = match &stored.user {
-                    User::Individual(u) => u.email.as_str(),
-                    User::Business(u) => u.email.as_str(),
-                };
-                own.eq_ignore_ascii_case(email)
-            })
+            email.is_none_or(|email| stored.user.email().as_str().eq_ignore_ascii_case(email))
         })
         .map(|stored| (stored.seq, stored.user.clone()))
         .collect();

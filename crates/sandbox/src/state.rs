@@ -424,7 +424,9 @@ impl State {
         self.users.values().any(|stored| {
             stored.api_key == api_key
                 && Some(stored.user.id()) != except
-                && user_email(&stored.user)
+                && stored
+                    .user
+                    .email()
                     .as_str()
                     .eq_ignore_ascii_case(email.as_str())
         })
@@ -507,18 +509,12 @@ impl State {
                 event_id: Uuid::new_v4(),
                 user_id: id,
                 r#type: user.user_type(),
-                email: user_email(&user).clone(),
-                phone: match &user {
-                    User::Individual(u) => u.phone_number.clone(),
-                    User::Business(u) => u.phone_number.clone(),
-                },
+                email: user.email().clone(),
+                phone: user.phone_number().clone(),
                 status: UserStatus::Active,
                 verification_status: VerificationStatus::Unverified,
                 created_at: legacy_timestamp(ms),
-                metadata: match &user {
-                    User::Individual(u) => u.metadata.clone(),
-                    User::Business(u) => u.metadata.clone(),
-                },
+                metadata: user.metadata().clone(),
             },
         };
         self.enqueue(api_key, "user.created", &event)?;
@@ -534,7 +530,7 @@ impl State {
     ) -> Result<User, ApiError> {
         let stored = self.user(api_key, id)?;
         ensure_active(&stored.user)?;
-        let verified = verification_status(&stored.user) == VerificationStatus::Verified;
+        let verified = stored.user.verification_status() == VerificationStatus::Verified;
         let new_email = match &request {
             UpdateUserRequest::Individual(r) => r.email.clone(),
             UpdateUserRequest::Business(r) => r.email.clone(),
@@ -626,7 +622,7 @@ impl State {
     ) -> Result<Verification, ApiError> {
         let stored = self.user(api_key, user_id)?;
         ensure_active(&stored.user)?;
-        match verification_status(&stored.user) {
+        match stored.user.verification_status() {
             VerificationStatus::Pending | VerificationStatus::UnderReview => {
                 return Err(ApiError::conflict(
                     ErrorCode::VerificationInProgress,
@@ -747,25 +743,9 @@ impl State {
         let Some(stored) = self.users.get_mut(&user_id) else {
             return Ok(());
         };
-        let now = timestamp(now_ms());
-        match &mut stored.user {
-            User::Individual(user) => {
-                user.verification_status = status;
-                if let Some((kyc_type, tier)) = granted {
-                    user.kyc_type = Some(kyc_type);
-                    user.tier = Some(tier);
-                }
-                user.updated_at = now;
-            }
-            User::Business(user) => {
-                user.verification_status = status;
-                if let Some((kyc_type, tier)) = granted {
-                    user.kyc_type = Some(kyc_type);
-                    user.tier = Some(tier);
-                }
-                user.updated_at = now;
-            }
-        }
+        stored
+            .user
+            .set_verification(status, granted, timestamp(now_ms()));
         self.save_user(user_id)
     }
 
@@ -999,31 +979,8 @@ fn summary(id: &GovernmentId) -> GovernmentIdSummary {
     }
 }
 
-fn user_email(user: &User) -> &EmailAddress {
-    match user {
-        User::Individual(user) => &user.email,
-        User::Business(user) => &user.email,
-    }
-}
-
-/// The user's verification status.
-pub fn verification_status(user: &User) -> VerificationStatus {
-    match user {
-        User::Individual(user) => user.verification_status,
-        User::Business(user) => user.verification_status,
-    }
-}
-
-/// The user's account status.
-pub fn user_status(user: &User) -> UserStatus {
-    match user {
-        User::Individual(user) => user.status,
-        User::Business(user) => user.status,
-    }
-}
-
 fn ensure_active(user: &User) -> Result<(), ApiError> {
-    if user_status(user) == UserStatus::Active {
+    if user.status() == UserStatus::Active {
         Ok(())
     } else {
         Err(ApiError::conflict(

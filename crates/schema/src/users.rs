@@ -367,6 +367,84 @@ impl User {
             User::Business(_) => UserType::Business,
         }
     }
+
+    /// The contact email, whatever the kind.
+    pub fn email(&self) -> &EmailAddress {
+        match self {
+            User::Individual(user) => &user.email,
+            User::Business(user) => &user.email,
+        }
+    }
+
+    /// The contact phone number, whatever the kind.
+    pub fn phone_number(&self) -> &PhoneNumber {
+        match self {
+            User::Individual(user) => &user.phone_number,
+            User::Business(user) => &user.phone_number,
+        }
+    }
+
+    /// The partner's metadata, whatever the kind.
+    pub fn metadata(&self) -> &Metadata {
+        match self {
+            User::Individual(user) => &user.metadata,
+            User::Business(user) => &user.metadata,
+        }
+    }
+
+    /// The account status, whatever the kind.
+    pub fn status(&self) -> UserStatus {
+        match self {
+            User::Individual(user) => user.status,
+            User::Business(user) => user.status,
+        }
+    }
+
+    /// The verification status, whatever the kind.
+    pub fn verification_status(&self) -> VerificationStatus {
+        match self {
+            User::Individual(user) => user.verification_status,
+            User::Business(user) => user.verification_status,
+        }
+    }
+
+    /// Sets the account status as of `at`.
+    pub fn set_status(&mut self, status: UserStatus, at: Timestamp) {
+        match self {
+            User::Individual(user) => (user.status, user.updated_at) = (status, at),
+            User::Business(user) => (user.status, user.updated_at) = (status, at),
+        }
+    }
+
+    /// Sets the verification status as of `at` and, once verified, the depth and tier
+    /// granted.
+    pub fn set_verification(
+        &mut self,
+        status: VerificationStatus,
+        granted: Option<(KycType, u8)>,
+        at: Timestamp,
+    ) {
+        let (verification_status, kyc_type, tier, updated_at) = match self {
+            User::Individual(user) => (
+                &mut user.verification_status,
+                &mut user.kyc_type,
+                &mut user.tier,
+                &mut user.updated_at,
+            ),
+            User::Business(user) => (
+                &mut user.verification_status,
+                &mut user.kyc_type,
+                &mut user.tier,
+                &mut user.updated_at,
+            ),
+        };
+        *verification_status = status;
+        if let Some((granted_type, granted_tier)) = granted {
+            *kyc_type = Some(granted_type);
+            *tier = Some(granted_tier);
+        }
+        *updated_at = at;
+    }
 }
 
 /// One page of users, newest first.
