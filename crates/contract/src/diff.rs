@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 pub use balampay_specdiff::{
-    Change, RULES, Severity, diff, json, junit, markdown, summary, text, worst,
+    Change, Rule, Severity, diff, json, junit, markdown, summary, text, worst,
 };
 use serde_json::Value;
 

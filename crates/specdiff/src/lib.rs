@@ -10,7 +10,7 @@
 //!   is compatible.
 //!
 //! Schemas are followed through `$ref`s on both sides. Each [`Change`] carries its rule, its
-//! [`Severity`], where it is and a one-line reason. [`RULES`] lists every rule.
+//! [`Severity`], where it is and a one-line reason. [`Rule::ALL`] lists every rule.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
@@ -62,135 +62,336 @@ impl fmt::Display for Severity {
 pub struct Change {
     /// How much it can hurt.
     pub severity: Severity,
-    /// The rule that found it (stable, kebab-case; see [`RULES`]).
-    pub rule: &'static str,
+    /// The rule that found it (its [name](Rule::name) is stable, kebab-case).
+    pub rule: Rule,
     /// Where it is: the operation or webhook, the part, and the path inside the schema.
     pub location: String,
     /// Why it has that severity, in one line.
     pub reason: String,
 }
 
-/// Every rule, with what it detects.
-pub const RULES: &[(&str, &str)] = &[
-    (
-        "operation-removed",
-        "an operation (method and path) is gone",
-    ),
-    ("operation-added", "a new operation"),
-    (
-        "operation-id-changed",
-        "an operation's id changed (generated clients rename the method)",
-    ),
-    ("parameter-removed", "a parameter is gone"),
-    ("required-parameter-added", "a new required parameter"),
-    ("optional-parameter-added", "a new optional parameter"),
-    (
-        "parameter-made-required",
-        "an optional parameter became required",
-    ),
-    (
-        "parameter-made-optional",
-        "a required parameter became optional",
-    ),
-    ("request-body-added", "a request body where there was none"),
-    ("request-body-removed", "the request body is gone"),
-    (
-        "request-body-made-required",
-        "an optional request body became required",
-    ),
-    (
-        "request-media-type-removed",
-        "a request media type is no longer accepted",
-    ),
-    (
-        "request-media-type-added",
-        "a new request media type is accepted",
-    ),
-    (
-        "success-status-removed",
-        "a 2xx/3xx status is no longer answered",
-    ),
-    (
-        "error-status-removed",
-        "an error status is no longer answered",
-    ),
-    ("status-added", "a new status may be answered"),
-    (
-        "response-media-type-removed",
-        "a response media type is gone",
-    ),
-    ("response-media-type-added", "a new response media type"),
-    ("response-header-removed", "a response header is gone"),
-    ("response-header-added", "a new response header"),
-    (
-        "response-header-made-optional",
-        "a required response header became optional",
-    ),
-    (
-        "security-tightened",
-        "callers need credentials they did not need",
-    ),
-    ("security-relaxed", "callers need fewer credentials"),
-    (
-        "security-scheme-changed",
-        "a security scheme's definition changed or it is gone (another header, type, …)",
-    ),
-    ("webhook-removed", "a webhook event is no longer sent"),
-    ("webhook-added", "a new webhook event is sent"),
-    ("server-removed", "a server URL is gone"),
-    ("server-added", "a new server URL"),
-    (
-        "ref-target-changed",
-        "a schema now refers to another component",
-    ),
-    ("type-changed", "the type changed"),
-    ("type-narrowed", "fewer types are allowed"),
-    ("type-widened", "more types are allowed"),
-    ("made-nullable", "null became allowed"),
-    ("made-non-nullable", "null is no longer allowed"),
-    ("enum-value-added", "a new enum value"),
-    ("enum-value-removed", "an enum value is gone"),
-    ("enum-added", "a value set where any value was allowed"),
-    (
-        "enum-removed",
-        "any value allowed where there was a value set",
-    ),
-    ("format-added", "a format where there was none"),
-    ("format-removed", "no format where there was one"),
-    ("format-changed", "another format"),
-    ("pattern-added", "a pattern where there was none"),
-    ("pattern-removed", "no pattern where there was one"),
-    ("pattern-changed", "another pattern"),
-    (
-        "bound-tightened",
-        "a length, size or value bound became stricter",
-    ),
-    (
-        "bound-relaxed",
-        "a length, size or value bound became looser",
-    ),
-    ("property-removed", "an object property is gone"),
-    ("required-property-added", "a new required property"),
-    ("optional-property-added", "a new optional property"),
-    (
-        "property-made-required",
-        "an optional property became required",
-    ),
-    (
-        "property-made-optional",
-        "a required property became optional",
-    ),
-    (
-        "additional-properties-forbidden",
-        "unknown properties became errors",
-    ),
-    (
-        "additional-properties-allowed",
-        "unknown properties became allowed",
-    ),
-    ("union-branch-removed", "a oneOf/anyOf branch is gone"),
-    ("union-branch-added", "a new oneOf/anyOf branch"),
-];
+/// A diff rule: what kind of change was found. Each has a stable kebab-case [`name`](Rule::name)
+/// (printed in every report) and a [`description`](Rule::description); [`Rule::ALL`] lists
+/// them all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    /// An operation (method and path) is gone.
+    OperationRemoved,
+    /// A new operation.
+    OperationAdded,
+    /// An operation's id changed (generated clients rename the method).
+    OperationIdChanged,
+    /// A parameter is gone.
+    ParameterRemoved,
+    /// A new required parameter.
+    RequiredParameterAdded,
+    /// A new optional parameter.
+    OptionalParameterAdded,
+    /// An optional parameter became required.
+    ParameterMadeRequired,
+    /// A required parameter became optional.
+    ParameterMadeOptional,
+    /// A request body where there was none.
+    RequestBodyAdded,
+    /// The request body is gone.
+    RequestBodyRemoved,
+    /// An optional request body became required.
+    RequestBodyMadeRequired,
+    /// A request media type is no longer accepted.
+    RequestMediaTypeRemoved,
+    /// A new request media type is accepted.
+    RequestMediaTypeAdded,
+    /// A 2xx/3xx status is no longer answered.
+    SuccessStatusRemoved,
+    /// An error status is no longer answered.
+    ErrorStatusRemoved,
+    /// A new status may be answered.
+    StatusAdded,
+    /// A response media type is gone.
+    ResponseMediaTypeRemoved,
+    /// A new response media type.
+    ResponseMediaTypeAdded,
+    /// A response header is gone.
+    ResponseHeaderRemoved,
+    /// A new response header.
+    ResponseHeaderAdded,
+    /// A required response header became optional.
+    ResponseHeaderMadeOptional,
+    /// Callers need credentials they did not need.
+    SecurityTightened,
+    /// Callers need fewer credentials.
+    SecurityRelaxed,
+    /// A security scheme's definition changed or it is gone (another header, type, …).
+    SecuritySchemeChanged,
+    /// A webhook event is no longer sent.
+    WebhookRemoved,
+    /// A new webhook event is sent.
+    WebhookAdded,
+    /// A server URL is gone.
+    ServerRemoved,
+    /// A new server URL.
+    ServerAdded,
+    /// A schema now refers to another component.
+    RefTargetChanged,
+    /// The type changed.
+    TypeChanged,
+    /// Fewer types are allowed.
+    TypeNarrowed,
+    /// More types are allowed.
+    TypeWidened,
+    /// Null became allowed.
+    MadeNullable,
+    /// Null is no longer allowed.
+    MadeNonNullable,
+    /// A new enum value.
+    EnumValueAdded,
+    /// An enum value is gone.
+    EnumValueRemoved,
+    /// A value set where any value was allowed.
+    EnumAdded,
+    /// Any value allowed where there was a value set.
+    EnumRemoved,
+    /// A format where there was none.
+    FormatAdded,
+    /// No format where there was one.
+    FormatRemoved,
+    /// Another format.
+    FormatChanged,
+    /// A pattern where there was none.
+    PatternAdded,
+    /// No pattern where there was one.
+    PatternRemoved,
+    /// Another pattern.
+    PatternChanged,
+    /// A length, size or value bound became stricter.
+    BoundTightened,
+    /// A length, size or value bound became looser.
+    BoundRelaxed,
+    /// An object property is gone.
+    PropertyRemoved,
+    /// A new required property.
+    RequiredPropertyAdded,
+    /// A new optional property.
+    OptionalPropertyAdded,
+    /// An optional property became required.
+    PropertyMadeRequired,
+    /// A required property became optional.
+    PropertyMadeOptional,
+    /// Unknown properties became errors.
+    AdditionalPropertiesForbidden,
+    /// Unknown properties became allowed.
+    AdditionalPropertiesAllowed,
+    /// A oneOf/anyOf branch is gone.
+    UnionBranchRemoved,
+    /// A new oneOf/anyOf branch.
+    UnionBranchAdded,
+}
+
+impl Rule {
+    /// Every rule, in the order they are documented.
+    pub const ALL: &'static [Rule] = &[
+        Rule::OperationRemoved,
+        Rule::OperationAdded,
+        Rule::OperationIdChanged,
+        Rule::ParameterRemoved,
+        Rule::RequiredParameterAdded,
+        Rule::OptionalParameterAdded,
+        Rule::ParameterMadeRequired,
+        Rule::ParameterMadeOptional,
+        Rule::RequestBodyAdded,
+        Rule::RequestBodyRemoved,
+        Rule::RequestBodyMadeRequired,
+        Rule::RequestMediaTypeRemoved,
+        Rule::RequestMediaTypeAdded,
+        Rule::SuccessStatusRemoved,
+        Rule::ErrorStatusRemoved,
+        Rule::StatusAdded,
+        Rule::ResponseMediaTypeRemoved,
+        Rule::ResponseMediaTypeAdded,
+        Rule::ResponseHeaderRemoved,
+        Rule::ResponseHeaderAdded,
+        Rule::ResponseHeaderMadeOptional,
+        Rule::SecurityTightened,
+        Rule::SecurityRelaxed,
+        Rule::SecuritySchemeChanged,
+        Rule::WebhookRemoved,
+        Rule::WebhookAdded,
+        Rule::ServerRemoved,
+        Rule::ServerAdded,
+        Rule::RefTargetChanged,
+        Rule::TypeChanged,
+        Rule::TypeNarrowed,
+        Rule::TypeWidened,
+        Rule::MadeNullable,
+        Rule::MadeNonNullable,
+        Rule::EnumValueAdded,
+        Rule::EnumValueRemoved,
+        Rule::EnumAdded,
+        Rule::EnumRemoved,
+        Rule::FormatAdded,
+        Rule::FormatRemoved,
+        Rule::FormatChanged,
+        Rule::PatternAdded,
+        Rule::PatternRemoved,
+        Rule::PatternChanged,
+        Rule::BoundTightened,
+        Rule::BoundRelaxed,
+        Rule::PropertyRemoved,
+        Rule::RequiredPropertyAdded,
+        Rule::OptionalPropertyAdded,
+        Rule::PropertyMadeRequired,
+        Rule::PropertyMadeOptional,
+        Rule::AdditionalPropertiesForbidden,
+        Rule::AdditionalPropertiesAllowed,
+        Rule::UnionBranchRemoved,
+        Rule::UnionBranchAdded,
+    ];
+
+    /// The stable kebab-case name printed in reports (text, Markdown, JSON, JUnit).
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::OperationRemoved => "operation-removed",
+            Rule::OperationAdded => "operation-added",
+            Rule::OperationIdChanged => "operation-id-changed",
+            Rule::ParameterRemoved => "parameter-removed",
+            Rule::RequiredParameterAdded => "required-parameter-added",
+            Rule::OptionalParameterAdded => "optional-parameter-added",
+            Rule::ParameterMadeRequired => "parameter-made-required",
+            Rule::ParameterMadeOptional => "parameter-made-optional",
+            Rule::RequestBodyAdded => "request-body-added",
+            Rule::RequestBodyRemoved => "request-body-removed",
+            Rule::RequestBodyMadeRequired => "request-body-made-required",
+            Rule::RequestMediaTypeRemoved => "request-media-type-removed",
+            Rule::RequestMediaTypeAdded => "request-media-type-added",
+            Rule::SuccessStatusRemoved => "success-status-removed",
+            Rule::ErrorStatusRemoved => "error-status-removed",
+            Rule::StatusAdded => "status-added",
+            Rule::ResponseMediaTypeRemoved => "response-media-type-removed",
+            Rule::ResponseMediaTypeAdded => "response-media-type-added",
+            Rule::ResponseHeaderRemoved => "response-header-removed",
+            Rule::ResponseHeaderAdded => "response-header-added",
+            Rule::ResponseHeaderMadeOptional => "response-header-made-optional",
+            Rule::SecurityTightened => "security-tightened",
+            Rule::SecurityRelaxed => "security-relaxed",
+            Rule::SecuritySchemeChanged => "security-scheme-changed",
+            Rule::WebhookRemoved => "webhook-removed",
+            Rule::WebhookAdded => "webhook-added",
+            Rule::ServerRemoved => "server-removed",
+            Rule::ServerAdded => "server-added",
+            Rule::RefTargetChanged => "ref-target-changed",
+            Rule::TypeChanged => "type-changed",
+            Rule::TypeNarrowed => "type-narrowed",
+            Rule::TypeWidened => "type-widened",
+            Rule::MadeNullable => "made-nullable",
+            Rule::MadeNonNullable => "made-non-nullable",
+            Rule::EnumValueAdded => "enum-value-added",
+            Rule::EnumValueRemoved => "enum-value-removed",
+            Rule::EnumAdded => "enum-added",
+            Rule::EnumRemoved => "enum-removed",
+            Rule::FormatAdded => "format-added",
+            Rule::FormatRemoved => "format-removed",
+            Rule::FormatChanged => "format-changed",
+            Rule::PatternAdded => "pattern-added",
+            Rule::PatternRemoved => "pattern-removed",
+            Rule::PatternChanged => "pattern-changed",
+            Rule::BoundTightened => "bound-tightened",
+            Rule::BoundRelaxed => "bound-relaxed",
+            Rule::PropertyRemoved => "property-removed",
+            Rule::RequiredPropertyAdded => "required-property-added",
+            Rule::OptionalPropertyAdded => "optional-property-added",
+            Rule::PropertyMadeRequired => "property-made-required",
+            Rule::PropertyMadeOptional => "property-made-optional",
+            Rule::AdditionalPropertiesForbidden => "additional-properties-forbidden",
+            Rule::AdditionalPropertiesAllowed => "additional-properties-allowed",
+            Rule::UnionBranchRemoved => "union-branch-removed",
+            Rule::UnionBranchAdded => "union-branch-added",
+        }
+    }
+
+    /// What the rule detects, in a few words.
+    pub fn description(self) -> &'static str {
+        match self {
+            Rule::OperationRemoved => "an operation (method and path) is gone",
+            Rule::OperationAdded => "a new operation",
+            Rule::OperationIdChanged => {
+                "an operation's id changed (generated clients rename the method)"
+            }
+            Rule::ParameterRemoved => "a parameter is gone",
+            Rule::RequiredParameterAdded => "a new required parameter",
+            Rule::OptionalParameterAdded => "a new optional parameter",
+            Rule::ParameterMadeRequired => "an optional parameter became required",
+            Rule::ParameterMadeOptional => "a required parameter became optional",
+            Rule::RequestBodyAdded => "a request body where there was none",
+            Rule::RequestBodyRemoved => "the request body is gone",
+            Rule::RequestBodyMadeRequired => "an optional request body became required",
+            Rule::RequestMediaTypeRemoved => "a request media type is no longer accepted",
+            Rule::RequestMediaTypeAdded => "a new request media type is accepted",
+            Rule::SuccessStatusRemoved => "a 2xx/3xx status is no longer answered",
+            Rule::ErrorStatusRemoved => "an error status is no longer answered",
+            Rule::StatusAdded => "a new status may be answered",
+            Rule::ResponseMediaTypeRemoved => "a response media type is gone",
+            Rule::ResponseMediaTypeAdded => "a new response media type",
+            Rule::ResponseHeaderRemoved => "a response header is gone",
+            Rule::ResponseHeaderAdded => "a new response header",
+            Rule::ResponseHeaderMadeOptional => "a required response header became optional",
+            Rule::SecurityTightened => "callers need credentials they did not need",
+            Rule::SecurityRelaxed => "callers need fewer credentials",
+            Rule::SecuritySchemeChanged => {
+                "a security scheme's definition changed or it is gone (another header, type, …)"
+            }
+            Rule::WebhookRemoved => "a webhook event is no longer sent",
+            Rule::WebhookAdded => "a new webhook event is sent",
+            Rule::ServerRemoved => "a server URL is gone",
+            Rule::ServerAdded => "a new server URL",
+            Rule::RefTargetChanged => "a schema now refers to another component",
+            Rule::TypeChanged => "the type changed",
+            Rule::TypeNarrowed => "fewer types are allowed",
+            Rule::TypeWidened => "more types are allowed",
+            Rule::MadeNullable => "null became allowed",
+            Rule::MadeNonNullable => "null is no longer allowed",
+            Rule::EnumValueAdded => "a new enum value",
+            Rule::EnumValueRemoved => "an enum value is gone",
+            Rule::EnumAdded => "a value set where any value was allowed",
+            Rule::EnumRemoved => "any value allowed where there was a value set",
+            Rule::FormatAdded => "a format where there was none",
+            Rule::FormatRemoved => "no format where there was one",
+            Rule::FormatChanged => "another format",
+            Rule::PatternAdded => "a pattern where there was none",
+            Rule::PatternRemoved => "no pattern where there was one",
+            Rule::PatternChanged => "another pattern",
+            Rule::BoundTightened => "a length, size or value bound became stricter",
+            Rule::BoundRelaxed => "a length, size or value bound became looser",
+            Rule::PropertyRemoved => "an object property is gone",
+            Rule::RequiredPropertyAdded => "a new required property",
+            Rule::OptionalPropertyAdded => "a new optional property",
+            Rule::PropertyMadeRequired => "an optional property became required",
+            Rule::PropertyMadeOptional => "a required property became optional",
+            Rule::AdditionalPropertiesForbidden => "unknown properties became errors",
+            Rule::AdditionalPropertiesAllowed => "unknown properties became allowed",
+            Rule::UnionBranchRemoved => "a oneOf/anyOf branch is gone",
+            Rule::UnionBranchAdded => "a new oneOf/anyOf branch",
+        }
+    }
+
+    /// Reads a name written by [`Rule::name`].
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|rule| rule.name() == text)
+    }
+}
+
+impl fmt::Display for Rule {
+    /// Writes the [name](Rule::name), honouring width and alignment (`{:<32}`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+impl Serialize for Rule {
+    /// Serializes as the [name](Rule::name), a string.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
 
 /// Which way data flows through a schema.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -282,7 +483,9 @@ pub fn diff(old: &Value, new: &Value) -> Vec<Change> {
         b.severity
             .cmp(&a.severity)
             .then_with(|| a.location.cmp(&b.location))
-            .then_with(|| a.rule.cmp(b.rule))
+            // By name, not by declaration order: the order of reports does not depend on
+            // where a rule sits in the enum.
+            .then_with(|| a.rule.name().cmp(b.rule.name()))
     });
     changes.dedup();
     changes
@@ -297,7 +500,7 @@ impl Differ<'_> {
     fn push(
         &mut self,
         severity: Severity,
-        rule: &'static str,
+        rule: Rule,
         location: String,
         reason: impl Into<String>,
     ) {
@@ -314,7 +517,7 @@ impl Differ<'_> {
         &mut self,
         direction: Direction,
         (request, response): (Severity, Severity),
-        rule: &'static str,
+        rule: Rule,
         location: String,
         reason: impl Into<String>,
     ) {
@@ -339,13 +542,13 @@ impl Differ<'_> {
                 match (old_item.get(*method), new_item.get(*method)) {
                     (Some(_), None) => self.push(
                         Severity::Breaking,
-                        "operation-removed",
+                        Rule::OperationRemoved,
                         location,
                         "clients calling it get 404 or 405",
                     ),
                     (None, Some(_)) => self.push(
                         Severity::Compatible,
-                        "operation-added",
+                        Rule::OperationAdded,
                         location,
                         "a new operation breaks no existing caller",
                     ),
@@ -369,7 +572,7 @@ impl Differ<'_> {
         if old_op["operationId"] != new_op["operationId"] && old_op["operationId"].is_string() {
             self.push(
                 Severity::Breaking,
-                "operation-id-changed",
+                Rule::OperationIdChanged,
                 location.to_owned(),
                 format!(
                     "operationId {} became {}: generated clients rename the method",
@@ -430,7 +633,7 @@ impl Differ<'_> {
             match new_params.get(&(place.clone(), name.clone())) {
                 None => self.push(
                     Severity::PossiblyBreaking,
-                    "parameter-removed",
+                    Rule::ParameterRemoved,
                     here,
                     "clients still send it; the API may now reject or ignore it",
                 ),
@@ -438,13 +641,13 @@ impl Differ<'_> {
                     match (old["required"] == true, new["required"] == true) {
                         (false, true) => self.push(
                             Severity::Breaking,
-                            "parameter-made-required",
+                            Rule::ParameterMadeRequired,
                             here.clone(),
                             "callers that omit it now fail",
                         ),
                         (true, false) => self.push(
                             Severity::Compatible,
-                            "parameter-made-optional",
+                            Rule::ParameterMadeOptional,
                             here.clone(),
                             "callers may keep sending it",
                         ),
@@ -466,14 +669,14 @@ impl Differ<'_> {
                 if new["required"] == true {
                     self.push(
                         Severity::Breaking,
-                        "required-parameter-added",
+                        Rule::RequiredParameterAdded,
                         here,
                         "existing callers do not send it",
                     );
                 } else {
                     self.push(
                         Severity::Compatible,
-                        "optional-parameter-added",
+                        Rule::OptionalParameterAdded,
                         here,
                         "existing callers need not send it",
                     );
@@ -489,7 +692,7 @@ impl Differ<'_> {
         match (old.is_object(), new.is_object()) {
             (true, false) => self.push(
                 Severity::PossiblyBreaking,
-                "request-body-removed",
+                Rule::RequestBodyRemoved,
                 here,
                 "clients still send one; the API may now reject it",
             ),
@@ -501,7 +704,7 @@ impl Differ<'_> {
                 };
                 self.push(
                     severity,
-                    "request-body-added",
+                    Rule::RequestBodyAdded,
                     here,
                     if severity == Severity::Breaking {
                         "existing callers send no body"
@@ -514,7 +717,7 @@ impl Differ<'_> {
                 if old["required"] != true && new["required"] == true {
                     self.push(
                         Severity::Breaking,
-                        "request-body-made-required",
+                        Rule::RequestBodyMadeRequired,
                         here.clone(),
                         "callers that send no body now fail",
                     );
@@ -524,7 +727,7 @@ impl Differ<'_> {
                     match new_content.get(&media) {
                         None => self.push(
                             Severity::Breaking,
-                            "request-media-type-removed",
+                            Rule::RequestMediaTypeRemoved,
                             format!("{here} {media}"),
                             "callers sending it now fail",
                         ),
@@ -540,7 +743,7 @@ impl Differ<'_> {
                 for media in keys(&new_content).difference(&keys(&old_content)) {
                     self.push(
                         Severity::Compatible,
-                        "request-media-type-added",
+                        Rule::RequestMediaTypeAdded,
                         format!("{here} {media}"),
                         "another way to send the body",
                     );
@@ -557,19 +760,19 @@ impl Differ<'_> {
             match (old.get(status), new.get(status)) {
                 (Some(_), None) if success => self.push(
                     Severity::Breaking,
-                    "success-status-removed",
+                    Rule::SuccessStatusRemoved,
                     here,
                     "clients expecting it get something else",
                 ),
                 (Some(_), None) => self.push(
                     Severity::Compatible,
-                    "error-status-removed",
+                    Rule::ErrorStatusRemoved,
                     here,
                     "clients no longer receive this error",
                 ),
                 (None, Some(_)) => self.push(
                     Severity::PossiblyBreaking,
-                    "status-added",
+                    Rule::StatusAdded,
                     here,
                     "clients generated from the old spec do not expect it",
                 ),
@@ -587,7 +790,7 @@ impl Differ<'_> {
                         match new_content.get(&media) {
                             None => self.push(
                                 Severity::Breaking,
-                                "response-media-type-removed",
+                                Rule::ResponseMediaTypeRemoved,
                                 format!("{here} {media}"),
                                 "clients parsing it get another media type",
                             ),
@@ -603,7 +806,7 @@ impl Differ<'_> {
                     for media in keys(new_content).difference(&keys(old_content)) {
                         self.push(
                             Severity::PossiblyBreaking,
-                            "response-media-type-added",
+                            Rule::ResponseMediaTypeAdded,
                             format!("{here} {media}"),
                             "clients may receive a media type they do not parse",
                         );
@@ -628,14 +831,14 @@ impl Differ<'_> {
                     };
                     self.push(
                         severity,
-                        "response-header-removed",
+                        Rule::ResponseHeaderRemoved,
                         here,
                         "clients reading it no longer get it",
                     );
                 }
                 (None, Some(_)) => self.push(
                     Severity::Compatible,
-                    "response-header-added",
+                    Rule::ResponseHeaderAdded,
                     here,
                     "clients may ignore it",
                 ),
@@ -643,7 +846,7 @@ impl Differ<'_> {
                     if old["required"] == true && new["required"] != true {
                         self.push(
                             Severity::Breaking,
-                            "response-header-made-optional",
+                            Rule::ResponseHeaderMadeOptional,
                             here.clone(),
                             "clients relying on it may not get it",
                         );
@@ -688,9 +891,9 @@ impl Differ<'_> {
         let here = format!("{location} security");
         let reason = format!("{} became {}", describe(&old), describe(&new));
         if old.is_empty() || !old.iter().all(satisfied) {
-            self.push(Severity::Breaking, "security-tightened", here, reason);
+            self.push(Severity::Breaking, Rule::SecurityTightened, here, reason);
         } else {
-            self.push(Severity::Compatible, "security-relaxed", here, reason);
+            self.push(Severity::Compatible, Rule::SecurityRelaxed, here, reason);
         }
     }
 
@@ -710,7 +913,7 @@ impl Differ<'_> {
             {
                 None => self.push(
                     Severity::Breaking,
-                    "security-scheme-changed",
+                    Rule::SecuritySchemeChanged,
                     here,
                     "the scheme is gone",
                 ),
@@ -723,7 +926,7 @@ impl Differ<'_> {
                     if !changed.is_empty() {
                         self.push(
                             Severity::Breaking,
-                            "security-scheme-changed",
+                            Rule::SecuritySchemeChanged,
                             here,
                             format!(
                                 "{} changed: callers send the old credentials",
@@ -743,13 +946,13 @@ impl Differ<'_> {
             match (old["webhooks"].get(event), new["webhooks"].get(event)) {
                 (Some(_), None) => self.push(
                     Severity::Breaking,
-                    "webhook-removed",
+                    Rule::WebhookRemoved,
                     here,
                     "receivers waiting for it no longer get it",
                 ),
                 (None, Some(_)) => self.push(
                     Severity::PossiblyBreaking,
-                    "webhook-added",
+                    Rule::WebhookAdded,
                     here,
                     "receivers that reject unknown events fail on it",
                 ),
@@ -784,7 +987,7 @@ impl Differ<'_> {
         for url in old.difference(&new) {
             self.push(
                 Severity::PossiblyBreaking,
-                "server-removed",
+                Rule::ServerRemoved,
                 format!("server {url}"),
                 "clients configured with it must move",
             );
@@ -792,7 +995,7 @@ impl Differ<'_> {
         for url in new.difference(&old) {
             self.push(
                 Severity::Compatible,
-                "server-added",
+                Rule::ServerAdded,
                 format!("server {url}"),
                 "another place to reach the API",
             );
@@ -810,7 +1013,7 @@ impl Differ<'_> {
             if old_ref != new_ref {
                 self.push(
                     Severity::PossiblyBreaking,
-                    "ref-target-changed",
+                    Rule::RefTargetChanged,
                     at(base, path),
                     format!("{old_ref} became {new_ref}"),
                 );
@@ -840,7 +1043,7 @@ impl Differ<'_> {
                 self.by_direction(
                     direction,
                     (Compatible, Breaking),
-                    "made-nullable",
+                    Rule::MadeNullable,
                     here.clone(),
                     "null is now allowed",
                 );
@@ -849,7 +1052,7 @@ impl Differ<'_> {
                 self.by_direction(
                     direction,
                     (Breaking, Compatible),
-                    "made-non-nullable",
+                    Rule::MadeNonNullable,
                     here.clone(),
                     "null is no longer allowed",
                 );
@@ -882,18 +1085,18 @@ impl Differ<'_> {
                 (false, true) => self.by_direction(
                     direction,
                     (Breaking, Compatible),
-                    "type-narrowed",
+                    Rule::TypeNarrowed,
                     here.clone(),
                     reason,
                 ),
                 (true, false) => self.by_direction(
                     direction,
                     (Compatible, Breaking),
-                    "type-widened",
+                    Rule::TypeWidened,
                     here.clone(),
                     reason,
                 ),
-                (false, false) => self.push(Breaking, "type-changed", here.clone(), reason),
+                (false, false) => self.push(Breaking, Rule::TypeChanged, here.clone(), reason),
                 (true, true) => {}
             }
         }
@@ -908,7 +1111,7 @@ impl Differ<'_> {
                 self.by_direction(
                     direction,
                     (Breaking, Compatible),
-                    "type-narrowed",
+                    Rule::TypeNarrowed,
                     here.clone(),
                     format!("any type became {listed}"),
                 );
@@ -924,7 +1127,7 @@ impl Differ<'_> {
                 self.by_direction(
                     direction,
                     (Compatible, Breaking),
-                    "type-widened",
+                    Rule::TypeWidened,
                     here.clone(),
                     format!("{listed} became any type"),
                 );
@@ -938,7 +1141,7 @@ impl Differ<'_> {
                     self.by_direction(
                         direction,
                         (Breaking, Compatible),
-                        "enum-value-removed",
+                        Rule::EnumValueRemoved,
                         here.clone(),
                         format!("{value} is no longer allowed"),
                     );
@@ -947,7 +1150,7 @@ impl Differ<'_> {
                     self.by_direction(
                         direction,
                         (Compatible, PossiblyBreaking),
-                        "enum-value-added",
+                        Rule::EnumValueAdded,
                         here.clone(),
                         format!("{value} is new"),
                     );
@@ -956,14 +1159,14 @@ impl Differ<'_> {
             (None, Some(_)) => self.by_direction(
                 direction,
                 (Breaking, Compatible),
-                "enum-added",
+                Rule::EnumAdded,
                 here.clone(),
                 "only listed values are allowed now",
             ),
             (Some(_), None) => self.by_direction(
                 direction,
                 (Compatible, PossiblyBreaking),
-                "enum-removed",
+                Rule::EnumRemoved,
                 here.clone(),
                 "any value is allowed now",
             ),
@@ -971,12 +1174,17 @@ impl Differ<'_> {
         }
 
         for (keyword, added, removed, changed) in [
-            ("format", "format-added", "format-removed", "format-changed"),
+            (
+                "format",
+                Rule::FormatAdded,
+                Rule::FormatRemoved,
+                Rule::FormatChanged,
+            ),
             (
                 "pattern",
-                "pattern-added",
-                "pattern-removed",
-                "pattern-changed",
+                Rule::PatternAdded,
+                Rule::PatternRemoved,
+                Rule::PatternChanged,
             ),
         ] {
             match (old.get(keyword), new.get(keyword)) {
@@ -1035,14 +1243,14 @@ impl Differ<'_> {
                 Some(true) => self.by_direction(
                     direction,
                     (Breaking, Compatible),
-                    "bound-tightened",
+                    Rule::BoundTightened,
                     here.clone(),
                     reason,
                 ),
                 Some(false) => self.by_direction(
                     direction,
                     (Compatible, PossiblyBreaking),
-                    "bound-relaxed",
+                    Rule::BoundRelaxed,
                     here.clone(),
                     reason,
                 ),
@@ -1056,7 +1264,7 @@ impl Differ<'_> {
             (Value::Bool(false), other) if other != &Value::Bool(false) => self.by_direction(
                 direction,
                 (Compatible, PossiblyBreaking),
-                "additional-properties-allowed",
+                Rule::AdditionalPropertiesAllowed,
                 here.clone(),
                 "unknown properties are no longer refused",
             ),
@@ -1066,7 +1274,7 @@ impl Differ<'_> {
                 self.by_direction(
                     direction,
                     (Breaking, Compatible),
-                    "additional-properties-forbidden",
+                    Rule::AdditionalPropertiesForbidden,
                     here.clone(),
                     "unknown properties are refused now",
                 )
@@ -1123,7 +1331,7 @@ impl Differ<'_> {
                     None => self.by_direction(
                         direction,
                         (Breaking, Compatible),
-                        "union-branch-removed",
+                        Rule::UnionBranchRemoved,
                         here.clone(),
                         format!("{keyword} branch {branch} is gone"),
                     ),
@@ -1134,7 +1342,7 @@ impl Differ<'_> {
                 self.by_direction(
                     direction,
                     (Compatible, PossiblyBreaking),
-                    "union-branch-added",
+                    Rule::UnionBranchAdded,
                     here.clone(),
                     format!("{keyword} branch {branch} is new"),
                 );
@@ -1187,7 +1395,7 @@ impl Differ<'_> {
                 self.by_direction(
                     direction,
                     (request, Breaking),
-                    "property-removed",
+                    Rule::PropertyRemoved,
                     here,
                     reason,
                 );
@@ -1197,14 +1405,14 @@ impl Differ<'_> {
                 (false, true) => self.by_direction(
                     direction,
                     (Breaking, Compatible),
-                    "property-made-required",
+                    Rule::PropertyMadeRequired,
                     here.clone(),
                     "it must now always be there",
                 ),
                 (true, false) => self.by_direction(
                     direction,
                     (Compatible, Breaking),
-                    "property-made-optional",
+                    Rule::PropertyMadeOptional,
                     here.clone(),
                     "it may now be absent",
                 ),
@@ -1228,7 +1436,7 @@ impl Differ<'_> {
                 self.by_direction(
                     direction,
                     (Breaking, Compatible),
-                    "required-property-added",
+                    Rule::RequiredPropertyAdded,
                     here,
                     "existing clients do not send it",
                 );
@@ -1236,7 +1444,7 @@ impl Differ<'_> {
                 self.by_direction(
                     direction,
                     (Compatible, Compatible),
-                    "optional-property-added",
+                    Rule::OptionalPropertyAdded,
                     here,
                     "a new field clients may ignore",
                 );
