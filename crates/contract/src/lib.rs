@@ -2,7 +2,7 @@
 
 pub mod check;
 pub mod diff;
-pub mod mask;
+pub use balampay_openapi::mask;
 pub mod record;
 pub mod report;
 pub mod run;
