@@ -181,17 +181,39 @@ fn schema_failure(
     operation: &Operation,
     error: SchemaError,
 ) -> Failure {
-    Failure {
-        pointer: Some(error.pointer.clone()),
-        schema_location: Some(error.schema_location),
-        keyword: Some(error.keyword),
-        ..failure(
+    Failure::schema(
+        check,
+        Some(operation.id.clone()),
+        exchange.method.to_uppercase(),
+        exchange.path_only().to_owned(),
+        exchange.status,
+        error,
+    )
+}
+
+impl Failure {
+    /// A schema error as a failure: the instance pointer, the schema location and keyword,
+    /// the requirement in words and the found value masked.
+    pub fn schema(
+        check: Check,
+        operation_id: Option<String>,
+        method: String,
+        path: String,
+        status: u16,
+        error: SchemaError,
+    ) -> Failure {
+        Failure {
             check,
-            exchange,
-            Some(operation),
-            error.expected,
-            mask(&error.pointer, &error.actual),
-        )
+            operation_id,
+            method,
+            path,
+            status,
+            actual: mask(&error.pointer, &error.actual),
+            keyword: Some(error.keyword().to_owned()),
+            expected: error.requirement.expected(),
+            pointer: Some(error.pointer),
+            schema_location: Some(error.schema_location),
+        }
     }
 }
 

@@ -5,57 +5,74 @@
 use std::path::Path;
 use std::process::Command;
 
+use balampay_openapi::{Document, LoadError, Version};
 pub use balampay_specdiff::{
     Change, Rule, Severity, diff, json, junit, markdown, summary, text, worst,
 };
 use serde_json::Value;
 
+/// Why one side of a diff could not be read. Messages read after "failed to".
+#[derive(Debug, thiserror::Error)]
+pub enum SideError {
+    /// `git:` without `REV:PATH`.
+    #[error("read {side}: expected git:REV:PATH")]
+    GitSyntax {
+        /// The side as given.
+        side: String,
+    },
+    /// git could not be run.
+    #[error("read {side}: cannot run git: {source}")]
+    GitNotRun {
+        /// The side as given.
+        side: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// `git show` failed.
+    #[error("read {side}: git show failed: {stderr}")]
+    GitShow {
+        /// The side as given.
+        side: String,
+        /// What git said.
+        stderr: String,
+    },
+    /// The document cannot be read, is not OpenAPI 3.1.x, or has `$ref`s that cannot be
+    /// followed.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+}
+
 /// Reads one side of a diff: a file (JSON or YAML), or `git:REV:PATH` for a file as it is
 /// at a revision of the current repository.
-pub fn load_side(side: &str) -> Result<Value, String> {
-    let (text, origin) = match side.strip_prefix("git:") {
+///
+/// # Errors
+/// [`SideError`], naming the side and, for a document that does not parse, the line and
+/// column.
+pub fn load_side(side: &str) -> Result<Value, SideError> {
+    let document = match side.strip_prefix("git:") {
         Some(rest) => {
-            let (revision, path) = rest
-                .split_once(':')
-                .ok_or_else(|| format!("{side}: expected git:REV:PATH"))?;
+            let (revision, path) = rest.split_once(':').ok_or_else(|| SideError::GitSyntax {
+                side: side.to_owned(),
+            })?;
             let output = Command::new("git")
                 .args(["show", &format!("{revision}:{path}")])
                 .output()
-                .map_err(|error| format!("{side}: cannot run git: {error}"))?;
+                .map_err(|source| SideError::GitNotRun {
+                    side: side.to_owned(),
+                    source,
+                })?;
             if !output.status.success() {
-                return Err(format!(
-                    "{side}: git show failed: {}",
-                    String::from_utf8_lossy(&output.stderr).trim()
-                ));
+                return Err(SideError::GitShow {
+                    side: side.to_owned(),
+                    stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+                });
             }
-            (
-                String::from_utf8_lossy(&output.stdout).into_owned(),
-                side.to_owned(),
-            )
+            Document::parse(&output.stdout, side)?
         }
-        None => (
-            std::fs::read_to_string(Path::new(side))
-                .map_err(|error| format!("cannot read {side}: {error}"))?,
-            side.to_owned(),
-        ),
+        None => Document::read(Path::new(side))?,
     };
-    let doc: Value = if text.trim_start().starts_with('{') {
-        serde_json::from_str(&text).map_err(|error| {
-            format!(
-                "{origin}: not valid JSON (line {}, column {}): {error}",
-                error.line(),
-                error.column()
-            )
-        })?
-    } else {
-        serde_norway::from_str(&text)
-            .map_err(|error| format!("{origin}: not valid YAML: {error}"))?
-    };
-    match doc.get("openapi").and_then(Value::as_str) {
-        Some(version) if version.starts_with("3.1.") => Ok(doc),
-        Some(version) => Err(format!(
-            "{origin}: /openapi is {version:?}; only OpenAPI 3.1 documents are compared"
-        )),
-        None => Err(format!("{origin}: no `openapi` version at /openapi")),
-    }
+    Ok(document
+        .require(&[Version::V3_1])?
+        .require_resolvable()?
+        .value)
 }

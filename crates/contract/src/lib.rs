@@ -3,6 +3,7 @@
 pub mod check;
 pub mod diff;
 pub use balampay_openapi::mask;
+pub mod outcome;
 pub mod record;
 pub mod report;
 pub mod run;
@@ -11,5 +12,6 @@ pub mod verify;
 pub mod webhooks;
 
 pub use check::{Check, Exchange, Failure, Scope, Verdict, check_exchange};
-pub use report::{Case, Report, exit_code};
+pub use outcome::Outcome;
+pub use report::{Case, Report};
 pub use spec::Spec;

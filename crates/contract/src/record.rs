@@ -87,15 +87,65 @@ impl std::fmt::Display for Place {
     }
 }
 
+/// Why a recording could not be read at all. Reading stops at such an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordingError {
+    /// The file could not be opened.
+    #[error("cannot open {path}: {source}")]
+    Open {
+        /// The file.
+        path: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// A line of a JSONL cassette could not be read.
+    #[error("cannot read line {line}: {source}")]
+    ReadLine {
+        /// The 1-based line.
+        line: usize,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The file is not a HAR document (`{"log": {"entries": [...]}}`).
+    #[error("not a HAR document: {0}")]
+    NotHar(serde_json::Error),
+}
+
+/// Why one item of a recording (a line or a HAR entry) is not an exchange. Reading goes on
+/// with the next item.
+#[derive(Debug, thiserror::Error)]
+pub enum EntryError {
+    /// A JSONL line is not an exchange object.
+    #[error("not an exchange: {0}")]
+    NotAnExchange(serde_json::Error),
+    /// A field every HAR entry has is absent.
+    #[error("{0} is missing")]
+    Missing(&'static str),
+    /// `request.url` does not parse as a URL.
+    #[error("request.url is not a URL: {0}")]
+    BadUrl(String),
+    /// The request got no answer (browsers record aborted or blocked requests as status 0).
+    #[error("response.status is 0 (the request got no answer)")]
+    NoAnswer,
+    /// The request body is not JSON.
+    #[error("request.postData.text is not JSON: {0}")]
+    RequestBodyNotJson(serde_json::Error),
+    /// The response body is base64-encoded.
+    #[error("response.content is base64-encoded, which this reader does not decode")]
+    Base64,
+}
+
 /// Reads a recording, calling `each` with every exchange (or the reason it could not be
 /// read) in order. A malformed item is handed over as an error and reading goes on; an
 /// error of the file itself (unreadable, not a HAR document) ends the reading.
 pub fn read(
     path: &Path,
-    each: &mut dyn FnMut(Place, Result<Exchange, String>),
-) -> Result<(), String> {
-    let file =
-        File::open(path).map_err(|error| format!("cannot open {}: {error}", path.display()))?;
+    each: &mut dyn FnMut(Place, Result<Exchange, EntryError>),
+) -> Result<(), RecordingError> {
+    let file = File::open(path).map_err(|source| RecordingError::Open {
+        path: path.display().to_string(),
+        source,
+    })?;
     let reader = BufReader::with_capacity(1 << 16, file);
     let is_har = path
         .extension()
@@ -109,17 +159,21 @@ pub fn read(
 
 fn read_jsonl(
     mut reader: impl BufRead,
-    each: &mut dyn FnMut(Place, Result<Exchange, String>),
-) -> Result<(), String> {
+    each: &mut dyn FnMut(Place, Result<Exchange, EntryError>),
+) -> Result<(), RecordingError> {
     // Lines are read as bytes so that one that is not UTF-8 is reported and skipped like
     // any other malformed line, instead of ending the reading.
     let mut line = Vec::new();
     let mut number = 0;
     loop {
         line.clear();
-        let read = reader
-            .read_until(b'\n', &mut line)
-            .map_err(|error| format!("cannot read line {}: {error}", number + 1))?;
+        let read =
+            reader
+                .read_until(b'\n', &mut line)
+                .map_err(|source| RecordingError::ReadLine {
+                    line: number + 1,
+                    source,
+                })?;
         if read == 0 {
             return Ok(());
         }
@@ -127,25 +181,24 @@ fn read_jsonl(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let parsed = serde_json::from_slice::<Exchange>(&line)
-            .map_err(|error| format!("not an exchange: {error}"));
+        let parsed = serde_json::from_slice::<Exchange>(&line).map_err(EntryError::NotAnExchange);
         each(Place::Line(number), parsed);
     }
 }
 
 fn read_har(
     reader: impl std::io::Read,
-    each: &mut dyn FnMut(Place, Result<Exchange, String>),
-) -> Result<(), String> {
+    each: &mut dyn FnMut(Place, Result<Exchange, EntryError>),
+) -> Result<(), RecordingError> {
     let mut deserializer = serde_json::Deserializer::from_reader(reader);
     HarDocument { each, count: 0 }
         .deserialize(&mut deserializer)
-        .map_err(|error| format!("not a HAR document: {error}"))
+        .map_err(RecordingError::NotHar)
 }
 
 /// Streams `{"log": {"entries": [...]}}`, one entry at a time.
 struct HarDocument<'a> {
-    each: &'a mut dyn FnMut(Place, Result<Exchange, String>),
+    each: &'a mut dyn FnMut(Place, Result<Exchange, EntryError>),
     count: usize,
 }
 
@@ -185,7 +238,7 @@ impl<'de> Visitor<'de> for HarDocument<'_> {
 }
 
 struct HarEntries<'a, 'b> {
-    each: &'a mut dyn FnMut(Place, Result<Exchange, String>),
+    each: &'a mut dyn FnMut(Place, Result<Exchange, EntryError>),
     count: &'b mut usize,
 }
 
@@ -228,15 +281,16 @@ fn har_headers(headers: &Value) -> Vec<(String, String)> {
 }
 
 /// One HAR entry as an exchange.
-fn har_exchange(entry: &Value) -> Result<Exchange, String> {
+fn har_exchange(entry: &Value) -> Result<Exchange, EntryError> {
     let request = &entry["request"];
     let response = &entry["response"];
     let method = request["method"]
         .as_str()
-        .ok_or("request.method is missing")?;
-    let url = request["url"].as_str().ok_or("request.url is missing")?;
-    let url =
-        reqwest::Url::parse(url).map_err(|error| format!("request.url is not a URL: {error}"))?;
+        .ok_or(EntryError::Missing("request.method"))?;
+    let url = request["url"]
+        .as_str()
+        .ok_or(EntryError::Missing("request.url"))?;
+    let url = reqwest::Url::parse(url).map_err(|error| EntryError::BadUrl(error.to_string()))?;
     let path = match url.query() {
         Some(query) => format!("{}?{query}", url.path()),
         None => url.path().to_owned(),
@@ -244,24 +298,21 @@ fn har_exchange(entry: &Value) -> Result<Exchange, String> {
     let status = response["status"]
         .as_u64()
         .and_then(|s| u16::try_from(s).ok())
-        .ok_or("response.status is missing")?;
+        .ok_or(EntryError::Missing("response.status"))?;
     if status == 0 {
         // Browsers record aborted or blocked requests with status 0: there was no answer.
-        return Err("response.status is 0 (the request got no answer)".to_owned());
+        return Err(EntryError::NoAnswer);
     }
     let request_body = match request.pointer("/postData/text").and_then(Value::as_str) {
-        Some(text) if !text.is_empty() => Some(
-            serde_json::from_str(text)
-                .map_err(|error| format!("request.postData.text is not JSON: {error}"))?,
-        ),
+        Some(text) if !text.is_empty() => {
+            Some(serde_json::from_str(text).map_err(EntryError::RequestBodyNotJson)?)
+        }
         _ => None,
     };
     let content = &response["content"];
     let text = content["text"].as_str().unwrap_or_default();
     let response_body = if content["encoding"] == "base64" {
-        return Err(
-            "response.content is base64-encoded, which this reader does not decode".to_owned(),
-        );
+        return Err(EntryError::Base64);
     } else {
         text.to_owned()
     };

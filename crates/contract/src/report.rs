@@ -1,6 +1,7 @@
 //! Reports: a human summary (colour only on a terminal, `NO_COLOR` respected), JUnit XML
 //! and JSON. Every report is deterministic for the same results.
 
+use balampay_openapi::xml::{escape, escape_attribute};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -76,17 +77,6 @@ pub struct Report {
     pub spec: String,
     /// Every case, in order.
     pub cases: Vec<Case>,
-}
-
-/// The exit code of a report: 0 all passed, 1 contract violations, 2 input errors only.
-pub fn exit_code(report: &Report) -> u8 {
-    if report.cases.iter().any(|c| c.failure_count > 0) {
-        1
-    } else if report.cases.iter().any(|c| !c.errors.is_empty()) {
-        2
-    } else {
-        0
-    }
 }
 
 /// Colours for the human report.
@@ -209,16 +199,6 @@ pub fn human(report: &Report, style: Style) -> String {
     out
 }
 
-fn xml(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .collect::<String>()
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// The JUnit XML report: one test case per case.
 pub fn junit(report: &Report) -> String {
     let failures = report.cases.iter().filter(|c| c.failure_count > 0).count();
@@ -237,25 +217,25 @@ pub fn junit(report: &Report) -> String {
     let _ = writeln!(
         out,
         "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">",
-        xml(&report.title),
+        escape_attribute(&report.title),
         report.cases.len()
     );
     let _ = writeln!(
         out,
         "    <properties><property name=\"spec\" value=\"{}\"/></properties>",
-        xml(&report.spec)
+        escape_attribute(&report.spec)
     );
     for case in &report.cases {
         let _ = write!(
             out,
             "    <testcase classname=\"balampay-contract\" name=\"{}\"",
-            xml(&case.name)
+            escape_attribute(&case.name)
         );
         if let Some(reason) = &case.skipped {
             let _ = writeln!(
                 out,
                 ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                xml(reason)
+                escape_attribute(reason)
             );
         } else if case.failure_count > 0 {
             let details: Vec<String> = case.failures.iter().map(describe).collect();
@@ -263,14 +243,14 @@ pub fn junit(report: &Report) -> String {
                 out,
                 ">\n      <failure message=\"{} contract violation(s)\" type=\"contract\">{}</failure>\n    </testcase>",
                 case.failure_count,
-                xml(&details.join("\n"))
+                escape(&details.join("\n"))
             );
         } else if !case.errors.is_empty() {
             let _ = writeln!(
                 out,
                 ">\n      <error message=\"{} input error(s)\" type=\"input\">{}</error>\n    </testcase>",
                 case.errors.len(),
-                xml(&case.errors.join("\n"))
+                escape(&case.errors.join("\n"))
             );
         } else {
             out.push_str("/>\n");

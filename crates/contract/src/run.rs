@@ -925,7 +925,7 @@ impl Runner {
                 Ok(failures) => self.case.failed(failures),
                 Err(error) => self.case.failed([Failure {
                     expected: "a documented webhook payload".to_owned(),
-                    actual: error,
+                    actual: error.to_string(),
                     ..base
                 }]),
             }
@@ -959,25 +959,52 @@ fn client_types(operation: &str, exchange: &Exchange) -> Option<String> {
     result.err().map(|error| error.to_string())
 }
 
+/// Why the suite could not run. Messages read after "failed to".
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// `--only` or `--skip` names no scenario.
+    #[error("select scenarios: unknown scenario {name:?}; known: {known}")]
+    UnknownScenario {
+        /// The name given.
+        name: String,
+        /// The known names, comma-separated.
+        known: String,
+    },
+    /// reqwest could not build a client.
+    #[error("build the HTTP client: {0}")]
+    HttpClient(reqwest::Error),
+    /// The recording could not be flushed to disk.
+    #[error("finish the recording: {0}")]
+    Recording(std::io::Error),
+}
+
 /// Runs the suite against a target.
-pub async fn run(spec: Arc<Spec>, target: Target, mut options: Options) -> Result<Report, String> {
+///
+/// # Errors
+/// [`RunError`]: an unknown scenario name, an HTTP client that cannot be built, or a
+/// recording that cannot be finished.
+pub async fn run(
+    spec: Arc<Spec>,
+    target: Target,
+    mut options: Options,
+) -> Result<Report, RunError> {
     for name in options.only.iter().chain(&options.skip) {
         if !SCENARIOS.iter().any(|s| s.name == name) {
-            return Err(format!(
-                "unknown scenario {name:?}; known: {}",
-                scenario_names().join(", ")
-            ));
+            return Err(RunError::UnknownScenario {
+                name: name.clone(),
+                known: scenario_names().join(", "),
+            });
         }
     }
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
-        .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
+        .map_err(RunError::HttpClient)?;
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
         .build()
-        .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
+        .map_err(RunError::HttpClient)?;
     // The sandbox's control API answers on this route; any other target does not.
     let control = http
         .get(format!("{}/sandbox/webhook-endpoints", target.base_url))
@@ -1032,9 +1059,7 @@ pub async fn run(spec: Arc<Spec>, target: Target, mut options: Options) -> Resul
         report.cases.push(std::mem::take(&mut runner.case));
     }
     if let Some(recorder) = runner.record.take() {
-        recorder
-            .finish()
-            .map_err(|error| format!("cannot finish the recording: {error}"))?;
+        recorder.finish().map_err(RunError::Recording)?;
     }
     Ok(report)
 }

@@ -3,219 +3,41 @@
 //! and a validator per webhook event.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use serde_json::{Value, json};
+use balampay_openapi::reference::{self, RefError};
+use balampay_openapi::{CompileError, Compiler, Document, LoadError, Version, pointer};
+use serde_json::Value;
+
+pub use balampay_openapi::{SchemaCheck, SchemaError};
 
 /// The published spec, compiled into the binary.
 pub const PUBLISHED_SPEC: &str = include_str!("../../../spec/openapi.json");
 
-/// Why a spec could not be used.
-#[derive(Debug)]
-pub struct SpecError(pub String);
-
-impl fmt::Display for SpecError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for SpecError {}
-
-/// A compiled schema. A discriminated union is validated against the branch its tag
-/// names, so that an error points at the branch's field instead of "no branch matched".
-pub struct SchemaCheck {
-    /// Where the schema is in the spec (a JSON pointer).
-    pub location: String,
-    whole: jsonschema::Validator,
-    union: Option<Union>,
-}
-
-/// A discriminated union: the tag property, and per tag value the branch's location and
-/// validator.
-struct Union {
-    property: String,
-    branches: Vec<(String, String, jsonschema::Validator)>,
-}
-
-/// One schema error.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SchemaError {
-    /// The JSON pointer in the instance.
-    pub pointer: String,
-    /// The schema location (spec pointer of the schema plus the keyword path).
-    pub schema_location: String,
-    /// The keyword that failed.
-    pub keyword: String,
-    /// What the schema expected, in words.
-    pub expected: String,
-    /// The value found there (before masking).
-    pub actual: Value,
-}
-
-impl SchemaCheck {
-    fn compile(doc: &Value, location: &str) -> Result<Self, SpecError> {
-        let whole = validator(doc, location)?;
-        let schema = doc
-            .pointer(location)
-            .ok_or_else(|| SpecError(format!("nothing at {location}")))?;
-        let resolved = match schema.get("$ref").and_then(Value::as_str) {
-            Some(reference) => doc
-                .pointer(reference.trim_start_matches('#'))
-                .unwrap_or(schema),
-            None => schema,
-        };
-        let union = match (
-            resolved
-                .pointer("/discriminator/propertyName")
-                .and_then(Value::as_str),
-            resolved
-                .pointer("/discriminator/mapping")
-                .and_then(Value::as_object),
-        ) {
-            (Some(property), Some(mapping)) => {
-                let mut branches = Vec::new();
-                for (tag, reference) in mapping {
-                    let reference = reference.as_str().ok_or_else(|| {
-                        SpecError(format!("{location}: mapping of {tag} is not a string"))
-                    })?;
-                    let branch_location = reference.trim_start_matches('#').to_owned();
-                    branches.push((
-                        tag.clone(),
-                        branch_location.clone(),
-                        validator(doc, &branch_location)?,
-                    ));
-                }
-                Some(Union {
-                    property: property.to_owned(),
-                    branches,
-                })
-            }
-            _ => None,
-        };
-        Ok(Self {
-            location: location.to_owned(),
-            whole,
-            union,
-        })
-    }
-
-    /// Every error of an instance.
-    pub fn errors(&self, instance: &Value) -> Vec<SchemaError> {
-        let (validator, location) = match &self.union {
-            Some(Union { property, branches }) => {
-                match instance.get(property).and_then(Value::as_str) {
-                    Some(tag) => match branches.iter().find(|(t, _, _)| t == tag) {
-                        Some((_, location, validator)) => (validator, location.as_str()),
-                        None => {
-                            let known: Vec<&str> =
-                                branches.iter().map(|(t, _, _)| t.as_str()).collect();
-                            return vec![SchemaError {
-                                pointer: format!("/{property}"),
-                                schema_location: format!("{}/discriminator", self.location),
-                                keyword: "discriminator".to_owned(),
-                                expected: format!("one of {}", known.join(", ")),
-                                actual: instance[property.as_str()].clone(),
-                            }];
-                        }
-                    },
-                    None => (&self.whole, self.location.as_str()),
-                }
-            }
-            None => (&self.whole, self.location.as_str()),
-        };
-        validator
-            .iter_errors(instance)
-            .map(|error| {
-                let pointer = error.instance_path().to_string();
-                // jsonschema reports the keyword's path through the `$ref` of the wrapper
-                // document; past a reference it is already a pointer into the spec.
-                let keyword_path = error
-                    .schema_path()
-                    .as_str()
-                    .trim_start_matches("/$ref")
-                    .to_owned();
-                let schema_location = if ["/components/", "/paths/", "/webhooks/"]
-                    .iter()
-                    .any(|root| keyword_path.starts_with(root))
-                {
-                    keyword_path
-                } else {
-                    format!("{location}{keyword_path}")
-                };
-                SchemaError {
-                    actual: instance.pointer(&pointer).cloned().unwrap_or(Value::Null),
-                    pointer,
-                    schema_location,
-                    keyword: error.kind().keyword().to_owned(),
-                    expected: expected_of(&error),
-                }
-            })
-            .collect()
-    }
-
-    /// Whether the instance is valid.
-    pub fn is_valid(&self, instance: &Value) -> bool {
-        self.errors(instance).is_empty()
-    }
-}
-
-/// What a failed keyword expected, without echoing the instance (which may be personal
-/// data): jsonschema's messages start with the instance, so they are not used.
-fn expected_of(error: &jsonschema::ValidationError<'_>) -> String {
-    use jsonschema::error::ValidationErrorKind as Kind;
-    match error.kind() {
-        Kind::Required { property } => format!("required property {property}"),
-        Kind::AdditionalProperties { unexpected } => format!(
-            "no properties besides the documented ones (found {})",
-            unexpected.join(", ")
-        ),
-        Kind::Type { kind } => format!("type {kind:?}")
-            .replace("Single(", "")
-            .replace("Multiple(", "")
-            .replace(')', ""),
-        Kind::Enum { options } => format!("one of {options}"),
-        Kind::Constant { expected_value } => format!("the value {expected_value}"),
-        Kind::Format { format } => format!("format {format}"),
-        Kind::Pattern { pattern } => format!("a match for {pattern}"),
-        Kind::MinLength { limit } => format!("at least {limit} characters"),
-        Kind::MaxLength { limit } => format!("at most {limit} characters"),
-        Kind::MinItems { limit } => format!("at least {limit} items"),
-        Kind::MaxItems { limit } => format!("at most {limit} items"),
-        Kind::MaxProperties { limit } => format!("at most {limit} properties"),
-        Kind::Minimum { limit } => format!("at least {limit}"),
-        Kind::Maximum { limit } => format!("at most {limit}"),
-        other => format!("to satisfy `{}`", other.keyword()),
-    }
-}
-
-/// A validator for the schema at `location` in the document, with the document's components
-/// (and webhooks) beside it so that every `$ref` resolves.
-fn validator(doc: &Value, location: &str) -> Result<jsonschema::Validator, SpecError> {
-    let fragment: String = location
-        .chars()
-        .map(|c| match c {
-            '{' => "%7B".to_owned(),
-            '}' => "%7D".to_owned(),
-            c => c.to_string(),
-        })
-        .collect();
-    jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft202012)
-        .should_validate_formats(true)
-        .build(&json!({
-            "$ref": format!("#{fragment}"),
-            "components": doc["components"],
-            "paths": doc["paths"],
-            "webhooks": doc["webhooks"],
-        }))
-        .map_err(|error| {
-            SpecError(format!(
-                "the schema at {location} does not compile: {error}"
-            ))
-        })
+/// Why a spec could not be used. Messages read after "failed to".
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    /// The document could not be read, is not OpenAPI 3.1.x, or has `$ref`s that cannot be
+    /// followed.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// A `$ref` on the way to an operation's part cannot be followed.
+    #[error("{origin}: {source}")]
+    Reference {
+        /// Where the spec came from.
+        origin: String,
+        /// The located problem.
+        source: RefError,
+    },
+    /// A schema does not compile.
+    #[error("{origin}: {source}")]
+    Compile {
+        /// Where the spec came from.
+        origin: String,
+        /// The located problem.
+        source: CompileError,
+    },
 }
 
 /// One documented response of an operation.
@@ -290,64 +112,66 @@ const METHODS: &[&str] = &[
 
 impl Spec {
     /// The spec compiled into this binary.
+    ///
+    /// # Errors
+    /// [`SpecError`] only if the built-in spec is broken (a bug of this build).
     pub fn published() -> Result<Self, SpecError> {
-        Self::parse(PUBLISHED_SPEC, "the published spec (built in)")
+        Self::parse(PUBLISHED_SPEC.as_bytes(), "the published spec (built in)")
     }
 
     /// Reads a spec file (JSON or YAML).
+    ///
+    /// # Errors
+    /// [`SpecError`]: the file cannot be read or parsed, is not OpenAPI 3.1.x, has a `$ref`
+    /// that cannot be followed (dangling, cyclic, to another document), or a schema that
+    /// does not compile; each error names the file and the JSON pointer.
     pub fn from_file(path: &Path) -> Result<Self, SpecError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|error| SpecError(format!("cannot read {}: {error}", path.display())))?;
-        Self::parse(&text, &path.display().to_string())
+        Self::from_document(Document::read(path)?)
     }
 
     /// Parses and compiles a spec document (JSON, or YAML when it is not JSON).
-    pub fn parse(text: &str, origin: &str) -> Result<Self, SpecError> {
-        let doc: Value = if text.trim_start().starts_with('{') {
-            serde_json::from_str(text).map_err(|error| {
-                SpecError(format!(
-                    "{origin}: not valid JSON (line {}, column {}): {error}",
-                    error.line(),
-                    error.column()
-                ))
-            })?
-        } else {
-            serde_norway::from_str(text)
-                .map_err(|error| SpecError(format!("{origin}: not valid YAML: {error}")))?
+    ///
+    /// # Errors
+    /// As [`Spec::from_file`].
+    pub fn parse(text: &[u8], origin: &str) -> Result<Self, SpecError> {
+        Self::from_document(Document::parse(text, origin)?)
+    }
+
+    fn from_document(document: Document) -> Result<Self, SpecError> {
+        let document = document.require(&[Version::V3_1])?.require_resolvable()?;
+        let origin = document.origin;
+        let doc = Arc::new(document.value);
+        let compiler = Compiler::new(doc.clone());
+        let located = |error: Located| match error {
+            Located::Reference(source) => SpecError::Reference {
+                origin: origin.clone(),
+                source,
+            },
+            Located::Compile(source) => SpecError::Compile {
+                origin: origin.clone(),
+                source,
+            },
         };
-        match doc.get("openapi").and_then(Value::as_str) {
-            Some(version) if version.starts_with("3.1.") => {}
-            Some(version) => {
-                return Err(SpecError(format!(
-                    "{origin}: /openapi is {version:?}; only OpenAPI 3.1 documents are supported"
-                )));
-            }
-            None => {
-                return Err(SpecError(format!(
-                    "{origin}: no `openapi` version at /openapi"
-                )));
-            }
-        }
-        let operations =
-            compile_operations(&doc).map_err(|SpecError(e)| SpecError(format!("{origin}: {e}")))?;
+        let operations = compile_operations(&compiler).map_err(located)?;
         let mut webhooks = BTreeMap::new();
         if let Some(hooks) = doc["webhooks"].as_object() {
             for (name, item) in hooks {
-                if item
-                    .pointer("/post/requestBody/content/application~1json/schema")
-                    .is_some()
-                {
-                    let location = format!(
-                        "/webhooks/{}/post/requestBody/content/application~1json/schema",
-                        escape(name)
-                    );
-                    webhooks.insert(name.clone(), SchemaCheck::compile(&doc, &location)?);
+                let at = pointer::join("/webhooks", name);
+                let item = reference::resolve(&doc, item, &at)
+                    .map_err(Located::from)
+                    .map_err(located)?;
+                let Some(operation) = item.value.get("post") else {
+                    continue;
+                };
+                let post = pointer::join(&item.pointer, "post");
+                if let Some(schema) = body_schema(&compiler, operation, &post).map_err(located)? {
+                    webhooks.insert(name.clone(), schema);
                 }
             }
         }
         Ok(Spec {
-            doc: Arc::new(doc),
-            origin: origin.to_owned(),
+            doc,
+            origin,
             operations,
             webhooks,
         })
@@ -369,31 +193,75 @@ impl Spec {
     }
 }
 
-fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+/// A problem found while compiling, before the origin is added.
+enum Located {
+    Reference(RefError),
+    Compile(CompileError),
 }
 
-fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
-    match value.get("$ref").and_then(Value::as_str) {
-        Some(reference) => doc
-            .pointer(reference.trim_start_matches('#'))
-            .unwrap_or(value),
-        None => value,
+impl From<RefError> for Located {
+    fn from(error: RefError) -> Self {
+        Located::Reference(error)
     }
 }
 
-fn compile_operations(doc: &Value) -> Result<Vec<Operation>, SpecError> {
+impl From<CompileError> for Located {
+    fn from(error: CompileError) -> Self {
+        Located::Compile(error)
+    }
+}
+
+/// The JSON body schema of a Request Body Object (`requestBody` of the operation at
+/// `operation_at`), followed through any number of `$ref` hops.
+fn body_schema(
+    compiler: &Compiler,
+    operation: &Value,
+    operation_at: &str,
+) -> Result<Option<SchemaCheck>, Located> {
+    let Some(body) = operation.get("requestBody") else {
+        return Ok(None);
+    };
+    let body = reference::resolve(
+        compiler.doc(),
+        body,
+        &pointer::join(operation_at, "requestBody"),
+    )?;
+    json_schema(compiler, body.value, &body.pointer)
+}
+
+/// The `application/json` schema of an object with `content` (a resolved Request Body or
+/// Response Object at `at`).
+fn json_schema(
+    compiler: &Compiler,
+    object: &Value,
+    at: &str,
+) -> Result<Option<SchemaCheck>, Located> {
+    if object
+        .pointer("/content/application~1json/schema")
+        .is_none()
+    {
+        return Ok(None);
+    }
+    let location = format!("{at}/content/application~1json/schema");
+    Ok(Some(compiler.check(&location)?))
+}
+
+fn compile_operations(compiler: &Compiler) -> Result<Vec<Operation>, Located> {
+    let doc = compiler.doc();
     let mut operations = Vec::new();
     let security_headers = security_headers(doc);
     let Some(paths) = doc["paths"].as_object() else {
         return Ok(operations);
     };
     for (template, item) in paths {
+        let item = reference::resolve(doc, item, &pointer::join("/paths", template))?;
+        let item_at = item.pointer.clone();
+        let item = item.value;
         for method in METHODS {
             let Some(operation) = item.get(*method) else {
                 continue;
             };
-            let pointer = format!("/paths/{}/{method}", escape(template));
+            let operation_at = pointer::join(&item_at, method);
             let id = operation["operationId"]
                 .as_str()
                 .map(str::to_owned)
@@ -404,9 +272,18 @@ fn compile_operations(doc: &Value) -> Result<Vec<Operation>, SpecError> {
                 .as_array()
                 .into_iter()
                 .flatten()
-                .chain(operation["parameters"].as_array().into_iter().flatten());
-            for parameter in parameters {
-                let parameter = resolve(doc, parameter);
+                .enumerate()
+                .map(|(i, p)| (p, format!("{item_at}/parameters/{i}")))
+                .chain(
+                    operation["parameters"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .enumerate()
+                        .map(|(i, p)| (p, format!("{operation_at}/parameters/{i}"))),
+                );
+            for (parameter, at) in parameters {
+                let parameter = reference::resolve(doc, parameter, &at)?.value;
                 if parameter["required"] != true {
                     continue;
                 }
@@ -428,53 +305,31 @@ fn compile_operations(doc: &Value) -> Result<Vec<Operation>, SpecError> {
                     }
                 }
             }
-            let body = operation.get("requestBody").map(|b| resolve(doc, b));
-            let request_body =
-                match body.and_then(|b| b.pointer("/content/application~1json/schema")) {
-                    Some(_) => {
-                        let location =
-                            match operation["requestBody"].get("$ref").and_then(Value::as_str) {
-                                Some(reference) => format!(
-                                    "{}/content/application~1json/schema",
-                                    reference.trim_start_matches('#')
-                                ),
-                                None => format!(
-                                    "{pointer}/requestBody/content/application~1json/schema"
-                                ),
-                            };
-                        Some(SchemaCheck::compile(doc, &location)?)
-                    }
-                    None => None,
-                };
+            let request_body_required = match operation.get("requestBody") {
+                Some(body) => {
+                    reference::resolve(doc, body, &pointer::join(&operation_at, "requestBody"))?
+                        .value["required"]
+                        == true
+                }
+                None => false,
+            };
+            let request_body = body_schema(compiler, operation, &operation_at)?;
             let mut responses = BTreeMap::new();
             for (status, response) in operation["responses"].as_object().into_iter().flatten() {
-                let base = match response.get("$ref").and_then(Value::as_str) {
-                    Some(reference) => reference.trim_start_matches('#').to_owned(),
-                    None => format!("{pointer}/responses/{status}"),
-                };
-                let response = resolve(doc, response);
-                let content_types: Vec<String> = response["content"]
+                let at = pointer::join(&format!("{operation_at}/responses"), status);
+                let response = reference::resolve(doc, response, &at)?;
+                let content_types: Vec<String> = response.value["content"]
                     .as_object()
                     .map(|c| c.keys().cloned().collect())
                     .unwrap_or_default();
-                let schema = if response
-                    .pointer("/content/application~1json/schema")
-                    .is_some()
-                {
-                    Some(SchemaCheck::compile(
-                        doc,
-                        &format!("{base}/content/application~1json/schema"),
-                    )?)
-                } else {
-                    None
-                };
-                let required_headers = response["headers"]
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .filter(|(_, header)| resolve(doc, header)["required"] == true)
-                    .map(|(name, _)| name.to_ascii_lowercase())
-                    .collect();
+                let schema = json_schema(compiler, response.value, &response.pointer)?;
+                let mut required_headers = Vec::new();
+                for (name, header) in response.value["headers"].as_object().into_iter().flatten() {
+                    let at = pointer::join(&format!("{}/headers", response.pointer), name);
+                    if reference::resolve(doc, header, &at)?.value["required"] == true {
+                        required_headers.push(name.to_ascii_lowercase());
+                    }
+                }
                 responses.insert(
                     status.clone(),
                     ResponseSpec {
@@ -501,7 +356,7 @@ fn compile_operations(doc: &Value) -> Result<Vec<Operation>, SpecError> {
                 segments,
                 responses,
                 request_body,
-                request_body_required: body.is_some_and(|b| b["required"] == true),
+                request_body_required,
                 required_request_headers,
                 required_query,
             });

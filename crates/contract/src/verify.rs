@@ -30,7 +30,7 @@ pub fn verify_file(spec: &Spec, path: &Path, progress: &mut dyn FnMut(usize)) ->
         }
     });
     if let Err(error) = result {
-        case.errors.push(error);
+        case.errors.push(error.to_string());
     } else if seen == 0 {
         case.errors
             .push("no exchanges in this recording: nothing was checked".to_owned());

@@ -9,48 +9,88 @@ use balampay_client::WebhookSecret;
 use serde_json::Value;
 
 use crate::check::{Check, Failure};
-use crate::mask::mask;
 use crate::report::Case;
 use crate::spec::Spec;
 
 /// Checks one payload against its event's schema; the failures name the event and pointer.
-pub fn check_payload(spec: &Spec, payload: &Value, origin: &str) -> Result<Vec<Failure>, String> {
+///
+/// # Errors
+/// [`PayloadError`] when the payload is not an envelope or names an event the spec does not
+/// document.
+pub fn check_payload(
+    spec: &Spec,
+    payload: &Value,
+    origin: &str,
+) -> Result<Vec<Failure>, PayloadError> {
     let event = payload
         .get("event")
         .and_then(Value::as_str)
-        .ok_or("not a webhook envelope: no string `event` property")?;
-    let schema = spec.webhooks.get(event).ok_or_else(|| {
-        let known: Vec<&str> = spec.webhooks.keys().map(String::as_str).collect();
-        format!(
-            "unknown event {event:?}; the spec documents {}",
-            known.join(", ")
-        )
-    })?;
+        .ok_or(PayloadError::NotAnEnvelope)?;
+    let schema = spec
+        .webhooks
+        .get(event)
+        .ok_or_else(|| PayloadError::UnknownEvent {
+            event: event.to_owned(),
+            known: spec.webhooks.keys().cloned().collect::<Vec<_>>().join(", "),
+        })?;
     Ok(schema
         .errors(payload)
         .into_iter()
-        .map(|error| Failure {
-            check: Check::Webhook,
-            operation_id: Some(event.to_owned()),
-            method: "POST".to_owned(),
-            path: origin.to_owned(),
-            status: 0,
-            actual: mask(&error.pointer, &error.actual),
-            pointer: Some(error.pointer),
-            schema_location: Some(error.schema_location),
-            keyword: Some(error.keyword),
-            expected: error.expected,
+        .map(|error| {
+            Failure::schema(
+                Check::Webhook,
+                Some(event.to_owned()),
+                "POST".to_owned(),
+                origin.to_owned(),
+                0,
+                error,
+            )
         })
         .collect())
 }
 
+/// Why a payload could not be checked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    /// The body is not JSON.
+    #[error("not JSON: {0}")]
+    NotJson(String),
+    /// The JSON has no string `event` property.
+    #[error("not a webhook envelope: no string `event` property")]
+    NotAnEnvelope,
+    /// The event is not one of the spec's webhooks.
+    #[error("unknown event {event:?}; the spec documents {known}")]
+    UnknownEvent {
+        /// The event named.
+        event: String,
+        /// The events the spec documents, comma-separated.
+        known: String,
+    },
+}
+
+/// A directory of payloads could not be listed.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot list {path}: {source}")]
+pub struct ListError {
+    /// The directory.
+    pub path: String,
+    /// The operating system's error.
+    pub source: std::io::Error,
+}
+
 /// Every `.json` file of the paths given (directories are walked, sorted).
-pub fn payload_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+///
+/// # Errors
+/// [`ListError`] when a directory cannot be listed.
+pub fn payload_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ListError> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
             let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(|error| format!("cannot list {}: {error}", path.display()))?
+                .map_err(|source| ListError {
+                    path: path.display().to_string(),
+                    source,
+                })?
                 .filter_map(|entry| entry.ok().map(|e| e.path()))
                 .collect();
             entries.sort();
@@ -71,10 +111,14 @@ pub fn payload_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 /// Validates one payload file into a case.
 pub fn validate_file(spec: &Spec, path: &Path) -> Case {
     let mut case = Case::new(path.display().to_string());
-    let payload = std::fs::read_to_string(path)
+    let payload = std::fs::read(path)
         .map_err(|error| format!("cannot read: {error}"))
-        .and_then(|text| {
-            serde_json::from_str::<Value>(&text).map_err(|error| {
+        .and_then(|bytes| {
+            // A payload that is not UTF-8 is named by line and column, like any other
+            // malformed input.
+            let text = balampay_openapi::document::utf8(&bytes, &path.display().to_string())
+                .map_err(|error| error.to_string())?;
+            serde_json::from_str::<Value>(text).map_err(|error| {
                 format!(
                     "not JSON (line {}, column {}): {error}",
                     error.line(),
@@ -82,7 +126,9 @@ pub fn validate_file(spec: &Spec, path: &Path) -> Case {
                 )
             })
         });
-    match payload.and_then(|payload| check_payload(spec, &payload, &path.display().to_string())) {
+    match payload.and_then(|payload| {
+        check_payload(spec, &payload, &path.display().to_string()).map_err(|e| e.to_string())
+    }) {
         Ok(failures) => {
             case.ran(&[Check::Webhook]);
             case.failed(failures);
@@ -100,7 +146,7 @@ pub struct Delivery {
     /// Whether the signature verified (`None` without a secret).
     pub signature: Option<Result<(), String>>,
     /// Schema failures (or the reason the body could not be checked).
-    pub problems: Result<Vec<Failure>, String>,
+    pub problems: Result<Vec<Failure>, PayloadError>,
     /// The raw body.
     pub body: String,
 }
@@ -152,8 +198,8 @@ pub async fn listen(
                 .as_ref()
                 .map(|secret| secret.verify(header, &body).map_err(|e| e.to_string()));
             let text = String::from_utf8_lossy(&body).into_owned();
-            let parsed =
-                serde_json::from_str::<Value>(&text).map_err(|error| format!("not JSON: {error}"));
+            let parsed = serde_json::from_str::<Value>(&text)
+                .map_err(|error| PayloadError::NotJson(error.to_string()));
             let event = parsed
                 .as_ref()
                 .ok()

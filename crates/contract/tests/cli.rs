@@ -384,7 +384,10 @@ async fn run_fails_with_the_pointer_of_an_injected_wrong_field() {
         "personal data is masked: {}",
         failure.actual
     );
-    assert_eq!(balampay_contract::exit_code(&report), 1);
+    assert_eq!(
+        balampay_contract::Outcome::of(&report),
+        balampay_contract::Outcome::Violated
+    );
     sandbox.stop().await;
 }
 

@@ -15,6 +15,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 
+use balampay_openapi::reference;
+use balampay_openapi::xml::escape_attribute;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -406,19 +408,11 @@ const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
-/// Follows local `$ref`s.
+/// Follows local `$ref`s through any number of hops. Documents loaded for a diff have been
+/// checked to resolve (`Document::require_resolvable`); for one that has not, a reference
+/// that cannot be followed is compared as it is written.
 fn resolve<'v>(doc: &'v Value, value: &'v Value) -> &'v Value {
-    let mut current = value;
-    for _ in 0..32 {
-        match current.get("$ref").and_then(Value::as_str) {
-            Some(reference) if reference.starts_with('#') => match doc.pointer(&reference[1..]) {
-                Some(target) => current = target,
-                None => return current,
-            },
-            _ => return current,
-        }
-    }
-    current
+    reference::resolve(doc, value, "").map_or(value, |target| target.value)
 }
 
 fn keys(value: &Value) -> BTreeSet<String> {
@@ -1521,13 +1515,6 @@ pub fn json(changes: &[Change]) -> String {
     text
 }
 
-fn xml(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// A JUnit XML report: one test case per change, failed when at least `fail_on`.
 pub fn junit(changes: &[Change], fail_on: Severity) -> String {
     let failures = changes.iter().filter(|c| c.severity >= fail_on).count();
@@ -1545,12 +1532,12 @@ pub fn junit(changes: &[Change], fail_on: Severity) -> String {
             "    <testcase classname=\"{}\" name=\"{}: {}\"",
             change.severity,
             change.rule,
-            xml(&change.location)
+            escape_attribute(&change.location)
         ));
         if change.severity >= fail_on {
             out.push_str(&format!(
                 ">\n      <failure message=\"{}\" type=\"{}\"/>\n    </testcase>\n",
-                xml(&change.reason),
+                escape_attribute(&change.reason),
                 change.severity
             ));
         } else {

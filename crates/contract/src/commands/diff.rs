@@ -1,0 +1,72 @@
+//! `diff`: every change between two versions of the spec.
+
+use std::io::Write;
+
+use anyhow::Result;
+use balampay_contract::Outcome;
+use balampay_contract::diff::{self, Severity};
+
+use super::{Global, write_file};
+
+/// Arguments of `diff`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The old version: a file, or `git:REV:PATH`.
+    old: String,
+    /// The new version: a file, or `git:REV:PATH`.
+    new: String,
+    /// The report's format on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Exit 1 when a change is at least this bad.
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
+}
+
+/// Formats of `diff`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Junit,
+    Markdown,
+}
+
+/// Thresholds of `diff --fail-on`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum FailOn {
+    Breaking,
+    PossiblyBreaking,
+}
+
+/// Compares the two sides; `Violated` when a change reaches `--fail-on`.
+pub fn execute(global: &Global, args: Args, out: &mut dyn Write) -> Result<Outcome> {
+    let old = diff::load_side(&args.old)?;
+    let new = diff::load_side(&args.new)?;
+    let changes = diff::diff(&old, &new);
+    let threshold = args.fail_on.map(|fail_on| match fail_on {
+        FailOn::Breaking => Severity::Breaking,
+        FailOn::PossiblyBreaking => Severity::PossiblyBreaking,
+    });
+    let junit_threshold = threshold.unwrap_or(Severity::Breaking);
+    let output = match args.format {
+        Format::Text => diff::text(&changes),
+        Format::Json => diff::json(&changes),
+        Format::Junit => diff::junit(&changes, junit_threshold),
+        Format::Markdown => diff::markdown(&changes),
+    };
+    out.write_all(output.as_bytes())?;
+    if let Some(path) = &global.junit {
+        write_file(path, &diff::junit(&changes, junit_threshold))?;
+    }
+    if let Some(path) = &global.json {
+        write_file(path, &diff::json(&changes))?;
+    }
+    let failed = threshold
+        .is_some_and(|threshold| diff::worst(&changes).is_some_and(|worst| worst >= threshold));
+    Ok(if failed {
+        Outcome::Violated
+    } else {
+        Outcome::Passed
+    })
+}

@@ -1,0 +1,159 @@
+//! `webhooks validate` and `webhooks listen`.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use balampay_contract::report;
+use balampay_contract::webhooks::{self, Delivery};
+use balampay_contract::{Outcome, Report};
+
+use super::{Global, finish};
+
+/// The `webhooks` subcommands.
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Validate payload files (directories are searched for `.json` files).
+    Validate {
+        /// Files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Receive deliveries on a loopback address, checking each one's signature and payload,
+    /// until interrupted.
+    Listen {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        addr: SocketAddr,
+        /// The endpoint's signing secret; without it signatures are not checked.
+        #[arg(long, env = "BALAMPAY_WEBHOOK_SECRET", hide_env_values = true)]
+        secret: Option<String>,
+    },
+}
+
+/// Runs a `webhooks` subcommand.
+pub async fn execute(global: &Global, command: Command, out: &mut dyn Write) -> Result<Outcome> {
+    match command {
+        Command::Validate { paths } => validate(global, &paths, out),
+        Command::Listen { addr, secret } => listen(global, addr, secret, out).await,
+    }
+}
+
+fn validate(global: &Global, paths: &[PathBuf], out: &mut dyn Write) -> Result<Outcome> {
+    let spec = global.load_spec()?;
+    let files = webhooks::payload_files(paths)?;
+    if files.is_empty() {
+        bail!(
+            "no payload files under {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let report = Report {
+        title: "webhooks validate".to_owned(),
+        spec: spec.origin.clone(),
+        cases: files
+            .iter()
+            .map(|file| webhooks::validate_file(&spec, file))
+            .collect(),
+    };
+    finish(global, &report, out)
+}
+
+/// One line about a delivery, as it arrives.
+fn describe(delivery: &Delivery) -> String {
+    let event = delivery.event.as_deref().unwrap_or("(no event)");
+    let signature = match &delivery.signature {
+        None => "signature not checked".to_owned(),
+        Some(Ok(())) => "signature ok".to_owned(),
+        Some(Err(error)) => format!("SIGNATURE INVALID: {error}"),
+    };
+    match &delivery.problems {
+        Ok(failures) if failures.is_empty() => format!("{event}: {signature}, payload valid\n"),
+        Ok(failures) => {
+            let mut text = format!("{event}: {signature}, payload INVALID:\n");
+            for failure in failures {
+                text.push_str(&format!("    {}\n", report::describe(failure)));
+            }
+            text
+        }
+        Err(error) => format!("{event}: {signature}, payload not checked: {error}\n"),
+    }
+}
+
+async fn listen(
+    global: &Global,
+    addr: SocketAddr,
+    secret: Option<String>,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let spec = Arc::new(global.load_spec()?);
+    let secret = secret
+        .map(|s| balampay_client::WebhookSecret::new(&s))
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--secret: {e}"))?;
+    let checks_signatures = secret.is_some();
+    // Deliveries arrive on the server's tasks; their lines come here to be written in order.
+    let (lines, mut received) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let listener = webhooks::listen(
+        addr,
+        spec,
+        secret,
+        Arc::new(move |delivery: &Delivery| {
+            let _ = lines.send(describe(delivery));
+        }),
+    )
+    .await
+    .with_context(|| format!("cannot listen on {addr}"))?;
+    writeln!(
+        out,
+        "listening for webhooks on http://{} ({}); Ctrl-C to stop",
+        listener.addr,
+        if checks_signatures {
+            "checking signatures"
+        } else {
+            "signatures not checked: give --secret"
+        }
+    )?;
+    out.flush()?;
+    let stop = tokio::signal::ctrl_c();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            stopped = &mut stop => {
+                stopped.context("cannot wait for Ctrl-C")?;
+                break;
+            }
+            Some(line) = received.recv() => {
+                out.write_all(line.as_bytes())?;
+                out.flush()?;
+            }
+        }
+    }
+    while let Ok(line) = received.try_recv() {
+        out.write_all(line.as_bytes())?;
+    }
+    let deliveries = listener
+        .deliveries
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    let bad = deliveries
+        .iter()
+        .filter(|d| {
+            d.signature.as_ref().is_some_and(Result::is_err)
+                || !d.problems.as_ref().is_ok_and(Vec::is_empty)
+        })
+        .count();
+    writeln!(out, "{} deliveries, {bad} with problems", deliveries.len())?;
+    Ok(if bad > 0 {
+        Outcome::Violated
+    } else {
+        Outcome::Passed
+    })
+}
