@@ -559,3 +559,175 @@ fn empty_and_partly_broken_recordings_are_input_errors() {
     );
     std::fs::remove_dir_all(&dir).expect("clean up");
 }
+
+/// The published spec with `getUser`'s 200 response moved behind `$ref`s: `hops` is the
+/// chain of response components, the last of which holds the response (or, with `last`,
+/// whatever the last link should be).
+fn spec_with_response_chain(
+    name: &str,
+    chain: &[&str],
+    last: Option<serde_json::Value>,
+) -> PathBuf {
+    let mut doc: serde_json::Value =
+        serde_json::from_str(balampay_contract::spec::PUBLISHED_SPEC).expect("published spec");
+    let response = doc
+        .pointer("/paths/~1v1~1users~1{userId}/get/responses/200")
+        .expect("getUser 200")
+        .clone();
+    let responses = doc
+        .pointer_mut("/components/responses")
+        .and_then(serde_json::Value::as_object_mut)
+        .expect("components.responses");
+    for pair in chain.windows(2) {
+        responses.insert(
+            pair[0].to_owned(),
+            serde_json::json!({"$ref": format!("#/components/responses/{}", pair[1])}),
+        );
+    }
+    let tail = chain.last().expect("a chain");
+    responses.insert((*tail).to_owned(), last.unwrap_or(response));
+    *doc.pointer_mut("/paths/~1v1~1users~1{userId}/get/responses/200")
+        .expect("getUser 200") =
+        serde_json::json!({"$ref": format!("#/components/responses/{}", chain[0])});
+    let dir = std::env::temp_dir().join(format!("contract-refs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&doc).expect("serializes"),
+    )
+    .expect("write");
+    path
+}
+
+#[test]
+fn responses_behind_any_number_of_ref_hops_are_checked() {
+    let cassette = "tests/fixtures/cassettes/response-unknown-enum.jsonl";
+    // The published spec: the unknown enum value fails.
+    let (status, stdout, _) = cli(&["verify", cassette]);
+    assert_eq!(status, 1, "{stdout}");
+    for hops in [1usize, 2, 5] {
+        let chain: Vec<String> = (0..hops).map(|i| format!("Hop{i}")).collect();
+        let chain: Vec<&str> = chain.iter().map(String::as_str).collect();
+        let spec = spec_with_response_chain(&format!("hops-{hops}.json"), &chain, None);
+        let spec = spec.display().to_string();
+        let (status, stdout, stderr) = cli(&["--spec", &spec, "verify", cassette]);
+        assert_eq!(status, 1, "{hops} hops: {stdout}{stderr}");
+        assert!(
+            stdout.contains("at /verification_status"),
+            "{hops} hops: {stdout}"
+        );
+        assert!(stdout.contains("[response_schema] getUser"), "{stdout}");
+    }
+}
+
+#[test]
+fn cyclic_and_dangling_refs_are_located_input_errors() {
+    let cassette = "tests/fixtures/cassettes/clean.jsonl";
+    let cycle = spec_with_response_chain(
+        "cycle.json",
+        &["Loop1", "Loop2"],
+        Some(serde_json::json!({"$ref": "#/components/responses/Loop1"})),
+    );
+    let (status, stdout, stderr) =
+        cli(&["--spec", &cycle.display().to_string(), "verify", cassette]);
+    assert_eq!(status, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains(
+            "the references form a cycle (/components/responses/Loop1 → /components/responses/Loop2 → /components/responses/Loop1)"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("cycle.json"), "{stderr}");
+    assert!(
+        stdout.is_empty(),
+        "no report for a spec that cannot be used: {stdout}"
+    );
+
+    let dangling = spec_with_response_chain(
+        "dangling.json",
+        &["Gone"],
+        Some(serde_json::json!({"$ref": "#/components/responses/Nowhere"})),
+    );
+    let (status, stdout, stderr) = cli(&[
+        "--spec",
+        &dangling.display().to_string(),
+        "verify",
+        cassette,
+    ]);
+    assert_eq!(status, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains(
+            "resolve the $ref \"#/components/responses/Nowhere\" at /components/responses/Gone: the document has nothing there"
+        ),
+        "{stderr}"
+    );
+    // `diff` refuses such a side in the same words.
+    let (status, _, stderr) = cli(&["diff", "spec/openapi.json", &dangling.display().to_string()]);
+    assert_eq!(status, 2);
+    assert!(stderr.contains("at /components/responses/Gone"), "{stderr}");
+}
+
+#[test]
+fn junit_reports_are_well_formed_xml_whatever_the_messages_hold() {
+    use balampay_contract::{Case, Check, Failure, Report};
+    let nasty = "esc \u{1b}[31m nul \0 bell \u{7} <tag attr=\"x\"> & \u{FFFE} \r\n tab\t end";
+    let failure = Failure {
+        check: Check::ResponseSchema,
+        operation_id: Some("getUser".to_owned()),
+        method: "GET".to_owned(),
+        path: format!("/v1/users/{nasty}"),
+        status: 200,
+        pointer: Some(format!("/{nasty}")),
+        schema_location: None,
+        keyword: None,
+        expected: nasty.to_owned(),
+        actual: nasty.to_owned(),
+    };
+    let mut failed = Case::new(nasty);
+    failed.ran(&[Check::ResponseSchema]);
+    failed.failed([failure]);
+    let mut broken = Case::new("broken");
+    broken.errors.push(nasty.to_owned());
+    let mut skipped = Case::new("skipped");
+    skipped.skipped = Some(nasty.to_owned());
+    let report = Report {
+        title: nasty.to_owned(),
+        spec: nasty.to_owned(),
+        cases: vec![failed, broken, skipped],
+    };
+    let xml = balampay_contract::report::junit(&report);
+    let parsed = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+    let suite = parsed
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .expect("a testsuite");
+    // Nothing is lost: the escape character is still visible, and line breaks in an
+    // attribute survive attribute-value normalisation.
+    assert!(
+        suite
+            .attribute("name")
+            .expect("name")
+            .contains("\\u{1b}[31m")
+    );
+    assert!(
+        suite
+            .attribute("name")
+            .expect("name")
+            .contains("\r\n tab\t end")
+    );
+
+    let old: serde_json::Value =
+        serde_json::from_str(balampay_contract::spec::PUBLISHED_SPEC).expect("spec");
+    let mut new = old.clone();
+    new["paths"]
+        .as_object_mut()
+        .expect("paths")
+        .remove("/v1/users");
+    new["paths"][format!("/v1/{nasty}")] = old["paths"]["/v1/users"].clone();
+    let changes = balampay_contract::diff::diff(&old, &new);
+    assert!(!changes.is_empty());
+    let xml =
+        balampay_contract::diff::junit(&changes, balampay_contract::diff::Severity::Compatible);
+    roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+}
