@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod catalogue;
 pub mod common;
 pub mod errors;
 pub mod examples;
@@ -10,6 +11,7 @@ pub mod users;
 pub mod verifications;
 pub mod webhooks;
 
+pub use catalogue::{Method, OPERATIONS, Operation, OperationId};
 pub use common::{
     Address, GovernmentId, GovernmentIdSummary, GovernmentIdType, KycType, UserStatus, UserType,
     VerificationStatus, VerificationType,

@@ -8,12 +8,11 @@
 use serde_json::{Map, Value, json};
 use utoipa::OpenApi;
 
+use crate::catalogue::{OPERATIONS, OperationId};
 use crate::errors::{ErrorBody, ErrorCode};
 use crate::examples::{self, Example};
-use crate::users::{CreateUserRequest, ListUsersQuery, UpdateUserRequest, User, UserList};
-use crate::verifications::{
-    CreateVerificationRequest, ListVerificationsQuery, Verification, VerificationList,
-};
+use crate::users::{CreateUserRequest, UpdateUserRequest, User, UserList};
+use crate::verifications::{CreateVerificationRequest, Verification, VerificationList};
 use crate::webhooks::{
     UserCreatedEvent, VerificationAcceptedEvent, VerificationFailedEvent, WEBHOOKS,
 };
@@ -41,145 +40,6 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// The header that marks a replayed idempotent response.
 pub const IDEMPOTENT_REPLAYED_HEADER: &str = "idempotent-replayed";
 
-// utoipa attaches an operation's description to a function. These functions exist only to
-// carry the annotations: the schema crate knows nothing of HTTP servers, and the sandbox
-// implements the operations.
-
-#[utoipa::path(
-    post,
-    path = "/v1/users",
-    operation_id = "createUser",
-    tag = "Users",
-    summary = "Create a user",
-    description = "Creates an individual or a business user. Creation needs only the contact fields; what verification needs (date of birth, address and government ID for individuals; tax ID, address and beneficial owners for businesses) may come now, later with `updateUser`, or in an `api` verification session. Sends the `user.created` webhook.",
-    params(IdempotencyKey),
-    request_body(content = CreateUserRequest, description = "The user to create.", content_type = "application/json"),
-    responses((status = 201, description = "The user was created (or, on an idempotent replay, had been).", body = User)),
-)]
-#[allow(dead_code)]
-fn create_user() {}
-
-#[utoipa::path(
-    get,
-    path = "/v1/users",
-    operation_id = "listUsers",
-    tag = "Users",
-    summary = "List users",
-    description = "Lists the users of this API key, newest first, one page at a time. Filters combine: a user is listed when it matches all of them.",
-    params(ListUsersQuery),
-    responses((status = 200, description = "One page of users.", body = UserList)),
-)]
-#[allow(dead_code)]
-fn list_users() {}
-
-#[utoipa::path(
-    get,
-    path = "/v1/users/{userId}",
-    operation_id = "getUser",
-    tag = "Users",
-    summary = "Get a user",
-    description = "Returns one user, with its current account and verification status.",
-    params(UserPath),
-    responses((status = 200, description = "The user.", body = User)),
-)]
-#[allow(dead_code)]
-fn get_user() {}
-
-#[utoipa::path(
-    patch,
-    path = "/v1/users/{userId}",
-    operation_id = "updateUser",
-    tag = "Users",
-    summary = "Update a user",
-    description = "Changes the fields given and leaves the others as they are. The body's `type` must be the user's type. A verified user's identity fields (names, date of birth, government ID, tax ID) cannot change: such a change answers `422`.",
-    params(UserPath),
-    request_body(content = UpdateUserRequest, description = "The fields to change.", content_type = "application/json"),
-    responses((status = 200, description = "The user, as changed.", body = User)),
-)]
-#[allow(dead_code)]
-fn update_user() {}
-
-#[utoipa::path(
-    post,
-    path = "/v1/users/{userId}/verifications",
-    operation_id = "createVerification",
-    tag = "Verifications",
-    summary = "Create a verification session",
-    description = "Starts identity verification of the user: KYC for an individual, KYB for a business. An `embedded-link` session answers with a `provider_link` to send the user to; an `api` session runs the check on the data in the request (merged over the user's). The user's `verification_status` becomes `pending`; the outcome arrives by webhook. A user with a session still `pending` or `under_review`, or already verified, gets `409`.",
-    params(UserPath, IdempotencyKey),
-    request_body(content = CreateVerificationRequest, description = "The session to start.", content_type = "application/json"),
-    responses((status = 201, description = "The session was created (or, on an idempotent replay, had been).", body = Verification)),
-)]
-#[allow(dead_code)]
-fn create_verification() {}
-
-#[utoipa::path(
-    get,
-    path = "/v1/users/{userId}/verifications",
-    operation_id = "listVerifications",
-    tag = "Verifications",
-    summary = "List a user's verification sessions",
-    description = "Lists the user's verification sessions, newest first, one page at a time.",
-    params(UserPath, ListVerificationsQuery),
-    responses((status = 200, description = "One page of sessions.", body = VerificationList)),
-)]
-#[allow(dead_code)]
-fn list_verifications() {}
-
-#[utoipa::path(
-    get,
-    path = "/v1/users/{userId}/verifications/{verificationId}",
-    operation_id = "getVerification",
-    tag = "Verifications",
-    summary = "Get a verification session",
-    description = "Returns one verification session of the user, with its status and, once rejected, the reasons.",
-    params(VerificationPath),
-    responses((status = 200, description = "The session.", body = Verification)),
-)]
-#[allow(dead_code)]
-fn get_verification() {}
-
-/// The `idempotency-key` header of every POST.
-#[derive(utoipa::IntoParams)]
-#[into_params(parameter_in = Header)]
-#[allow(dead_code)]
-struct IdempotencyKey {
-    /// A key you choose, unique per distinct request (1 to 255 printable ASCII characters; a
-    /// UUID is a good choice). Retrying with the same key and body replays the first response;
-    /// the same key with a different body answers `409`.
-    #[param(
-        rename = "idempotency-key",
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[\\x21-\\x7E]+$",
-        example = "user-123"
-    )]
-    idempotency_key: String,
-}
-
-/// The path of one user.
-#[derive(utoipa::IntoParams)]
-#[into_params(parameter_in = Path)]
-#[allow(dead_code)]
-struct UserPath {
-    /// The user's id.
-    #[param(rename = "userId")]
-    user_id: uuid::Uuid,
-}
-
-/// The path of one verification session.
-#[derive(utoipa::IntoParams)]
-#[into_params(parameter_in = Path)]
-#[allow(dead_code)]
-struct VerificationPath {
-    /// The user's id.
-    #[param(rename = "userId")]
-    user_id: uuid::Uuid,
-    /// The verification session's id.
-    #[param(rename = "verificationId")]
-    verification_id: uuid::Uuid,
-}
-
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -198,16 +58,16 @@ struct VerificationPath {
         (name = "Verifications", description = "Identity verification sessions: KYC for individuals, KYB for businesses."),
         (name = "Webhooks", description = "Events BalamPay sends to your endpoints."),
     ),
-    paths(
-        create_user,
-        list_users,
-        get_user,
-        update_user,
-        create_verification,
-        list_verifications,
-        get_verification,
-    ),
+    // The catalogue's request and response bodies, and what the paths do not name: the error
+    // body and the webhook payloads. utoipa collects every schema these refer to.
     components(schemas(
+        CreateUserRequest,
+        UpdateUserRequest,
+        User,
+        UserList,
+        CreateVerificationRequest,
+        Verification,
+        VerificationList,
         ErrorBody,
         UserCreatedEvent,
         VerificationAcceptedEvent,
@@ -215,25 +75,6 @@ struct VerificationPath {
     )),
 )]
 struct ApiDoc;
-
-/// The error responses each operation can answer, besides its success.
-///
-/// `400` covers malformed requests (and a missing idempotency key on POSTs), `401` bad
-/// credentials, `404` an unknown user or session, `409` idempotency conflicts and state
-/// conflicts, `413`/`415` bodies that are too large or not JSON, `422` bodies that break the
-/// schema, `429` rate limits and `500` failures on BalamPay's side.
-pub const OPERATION_ERRORS: &[(&str, &[u16])] = &[
-    ("createUser", &[400, 401, 409, 413, 415, 422, 429, 500]),
-    ("listUsers", &[400, 401, 429, 500]),
-    ("getUser", &[400, 401, 404, 429, 500]),
-    ("updateUser", &[400, 401, 404, 409, 413, 415, 422, 429, 500]),
-    (
-        "createVerification",
-        &[400, 401, 404, 409, 413, 415, 422, 429, 500],
-    ),
-    ("listVerifications", &[400, 401, 404, 429, 500]),
-    ("getVerification", &[400, 401, 404, 429, 500]),
-];
 
 /// One reusable error response: its status, component name, description and the error codes
 /// it can carry (one example each).
@@ -349,7 +190,15 @@ const ERROR_RESPONSES: &[ErrorResponse] = &[
 
 /// The OpenAPI 3.1 document of the whole API, with stable key order.
 pub fn openapi_document() -> Value {
-    let mut doc = match serde_json::to_value(ApiDoc::openapi()) {
+    let mut api = ApiDoc::openapi();
+    for operation in OPERATIONS {
+        let described = operation
+            .described()
+            .unwrap_or_else(|mistake| panic!("{mistake}"));
+        api.paths
+            .add_path_operation(described.path, described.methods, described.operation);
+    }
+    let mut doc = match serde_json::to_value(api) {
         Ok(doc) => doc,
         // utoipa's document is plain data (string keys, no failing `Serialize` impls).
         Err(error) => panic!("the utoipa document does not serialize: {error}"),
@@ -471,9 +320,10 @@ fn decorate_operations(doc: &mut Value) {
                 .as_str()
                 .unwrap_or_default()
                 .to_owned();
-            let Some((_, statuses)) = OPERATION_ERRORS.iter().find(|(op, _)| *op == id) else {
-                panic!("operation {id} is missing from OPERATION_ERRORS");
+            let Some(row) = OperationId::parse(&id).map(OperationId::operation) else {
+                panic!("operation {id} is not in the catalogue");
             };
+            let statuses = row.errors;
             operation["security"] = json!([{BEARER_SCHEME: [], API_KEY_SCHEME: []}]);
             let Some(responses) = operation["responses"].as_object_mut() else {
                 panic!("operation {id} has no responses");
@@ -487,7 +337,7 @@ fn decorate_operations(doc: &mut Value) {
                 }
                 response["headers"] = headers;
             }
-            for status in *statuses {
+            for status in statuses {
                 let Some(error) = ERROR_RESPONSES.iter().find(|e| e.status == *status) else {
                     panic!("status {status} of {id} has no error response");
                 };
