@@ -86,7 +86,8 @@ fn mutate_at(root: &Value, pointer: &str, probes: &Probes, emit: &mut dyn FnMut(
                 let (parent, key) = pointer.rsplit_once('/').expect("not the root");
                 match copy.pointer_mut(parent).expect("parent exists") {
                     Value::Object(object) => {
-                        object.shift_remove(&key.replace("~1", "/").replace("~0", "~"));
+                        let key = balampay_openapi::pointer::unescape(key).expect("a valid token");
+                        object.shift_remove(key.as_ref());
                     }
                     Value::Array(items) => {
                         items.remove(key.parse::<usize>().expect("index"));
@@ -108,7 +109,7 @@ fn mutate_at(root: &Value, pointer: &str, probes: &Probes, emit: &mut dyn FnMut(
             extended.insert("zz_unknown_field".into(), json!("surprise"));
             replace("unknown property", Some(Value::Object(extended)));
             for key in object.keys() {
-                let child = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+                let child = balampay_openapi::pointer::join(pointer, key);
                 mutate_at(root, &child, probes, emit);
             }
         }

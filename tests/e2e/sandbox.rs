@@ -87,15 +87,14 @@ impl Api {
             "{method} {template} {status}: no x-request-id"
         );
         let operation = format!("/paths/{}/{method}", pointer_token(template));
-        let mut response_pointer = format!("{operation}/responses/{status}");
-        let response_spec = self.doc.pointer(&response_pointer).unwrap_or_else(|| {
-            panic!(
-                "{method} {template} answered {status}, which the spec does not document: {body}"
-            )
-        });
-        if let Some(reference) = response_spec.get("$ref").and_then(Value::as_str) {
-            response_pointer = reference.trim_start_matches('#').to_owned();
-        }
+        let response_pointer =
+            balampay_openapi::resolve_pointer(&self.doc, &format!("{operation}/responses/{status}"))
+                .unwrap_or_else(|error| {
+                    panic!(
+                        "{method} {template} answered {status}, which the spec does not document ({error}): {body}"
+                    )
+                })
+                .pointer;
         let validator = openapi_validator(
             &self.doc,
             &format!("{response_pointer}/content/application~1json/schema"),

@@ -49,14 +49,11 @@ fn operations(doc: &Value) -> Vec<(String, String, Value)> {
     found
 }
 
-/// Follows a local `$ref` (once) inside the document.
+/// Follows local `$ref`s inside the document.
 fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
-    match value.get("$ref").and_then(Value::as_str) {
-        Some(reference) => doc
-            .pointer(reference.trim_start_matches('#'))
-            .unwrap_or_else(|| panic!("dangling $ref {reference}")),
-        None => value,
-    }
+    balampay_openapi::resolve(doc, value, "")
+        .unwrap_or_else(|error| panic!("{error}"))
+        .value
 }
 
 #[test]

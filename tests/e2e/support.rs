@@ -4,7 +4,10 @@
 use std::fs;
 use std::path::Path;
 
-use serde_json::{Value, json};
+use std::sync::Arc;
+
+use balampay_openapi::Compiler;
+use serde_json::Value;
 
 pub use balampay_tests::{fixtures_dir, workspace_root};
 
@@ -26,47 +29,27 @@ pub fn published_webhook_schema(event: &str) -> Value {
     read_json(&workspace_root().join(format!("spec/webhooks/{event}.schema.json")))
 }
 
-/// A compiled validator with format checking on, as the contract suite will use.
-pub fn validator(schema: &Value) -> jsonschema::Validator {
-    jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft202012)
-        .should_validate_formats(true)
-        .build(schema)
-        .unwrap_or_else(|error| panic!("schema does not compile: {error}\n{schema:#}"))
+/// A compiled validator with format checking on, as the contract suite uses.
+pub fn validator(schema: &Value) -> Arc<jsonschema::Validator> {
+    Arc::new(
+        balampay_openapi::schema::standalone(schema)
+            .unwrap_or_else(|error| panic!("schema does not compile: {error}\n{schema:#}")),
+    )
 }
 
 /// Escapes one JSON pointer token.
-pub fn pointer_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
+pub use balampay_openapi::pointer::escape as pointer_token;
 
-/// A validator for the schema at `pointer` inside the OpenAPI document, with the document's
-/// `components` (and `webhooks`) beside it so that every `$ref` resolves as it does for a
-/// partner's tools.
-pub fn openapi_validator(doc: &Value, pointer: &str) -> jsonschema::Validator {
-    assert!(
-        doc.pointer(pointer).is_some(),
-        "the OpenAPI document has nothing at {pointer}"
-    );
-    // A `$ref` is a URI: characters such as `{` in a path template must be percent-encoded.
-    let fragment: String = pointer
-        .chars()
-        .map(|c| match c {
-            '{' => "%7B".to_owned(),
-            '}' => "%7D".to_owned(),
-            c => c.to_string(),
-        })
-        .collect();
-    validator(&json!({
-        "$ref": format!("#{fragment}"),
-        "components": doc["components"],
-        "webhooks": doc["webhooks"],
-        "paths": doc["paths"],
-    }))
+/// A validator for the schema at `pointer` inside the OpenAPI document, compiled as the
+/// contract suite and the sandbox compile theirs (every `$ref` resolved inside the document).
+pub fn openapi_validator(doc: &Value, pointer: &str) -> Arc<jsonschema::Validator> {
+    Compiler::new(Arc::new(doc.clone()))
+        .validator(pointer)
+        .unwrap_or_else(|error| panic!("{error}"))
 }
 
 /// A validator for one component schema of the OpenAPI document.
-pub fn component_validator(doc: &Value, name: &str) -> jsonschema::Validator {
+pub fn component_validator(doc: &Value, name: &str) -> Arc<jsonschema::Validator> {
     openapi_validator(doc, &format!("/components/schemas/{name}"))
 }
 

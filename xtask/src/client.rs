@@ -242,7 +242,7 @@ mod tests {
                     }
                 }
                 for (key, child) in object {
-                    find_3_1_keywords(child, &format!("{pointer}/{key}"), found);
+                    find_3_1_keywords(child, &balampay_openapi::pointer::join(pointer, key), found);
                 }
             }
             Value::Array(items) => {

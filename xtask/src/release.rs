@@ -65,10 +65,13 @@ pub fn releases(root: &Path) -> Result<Vec<(Version, PathBuf)>> {
     Ok(found)
 }
 
+/// A released OpenAPI document (read, version-checked and `$ref`-checked as every tool of
+/// the workspace reads one).
 fn read_json(path: &Path) -> Result<Value> {
-    let text =
-        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
+    Ok(balampay_openapi::Document::read(path)?
+        .require(&[balampay_openapi::Version::V3_1])?
+        .require_resolvable()?
+        .value)
 }
 
 /// The spec's `info.version`.

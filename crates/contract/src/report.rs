@@ -1,10 +1,10 @@
 //! Reports: a human summary (colour only on a terminal, `NO_COLOR` respected), JUnit XML
 //! and JSON. Every report is deterministic for the same results.
 
-use balampay_openapi::xml::{escape, escape_attribute};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use balampay_openapi::xml::{escape, escape_attribute};
 use serde::Serialize;
 
 use crate::check::{Check, Failure};

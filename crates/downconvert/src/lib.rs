@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use balampay_openapi::pointer::join as child;
 use serde_json::{Map, Value, json};
 
 /// The version the converted document declares.
@@ -344,11 +345,6 @@ fn add_to_all_of(schema: &mut Map<String, Value>, constraint: Value, keyword: &s
             schema.insert("allOf".to_owned(), Value::Array(vec![constraint]));
         }
     }
-}
-
-/// Appends one token to a JSON pointer.
-fn child(pointer: &str, token: &str) -> String {
-    format!("{pointer}/{}", token.replace('~', "~0").replace('/', "~1"))
 }
 
 impl Converter {

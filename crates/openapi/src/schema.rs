@@ -38,6 +38,27 @@ pub enum CompileError {
     },
 }
 
+/// Compiles a standalone JSON Schema (a webhook event's schema file, for instance) the way
+/// every validator of this workspace is compiled: draft 2020-12, formats asserted, no
+/// remote reference ever fetched.
+///
+/// # Errors
+/// [`CompileError::Invalid`] when jsonschema refuses the schema (`pointer` is `""`).
+pub fn standalone(schema: &Value) -> Result<jsonschema::Validator, CompileError> {
+    compile(schema, "")
+}
+
+fn compile(schema: &Value, pointer: &str) -> Result<jsonschema::Validator, CompileError> {
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .build(schema)
+        .map_err(|error| CompileError::Invalid {
+            pointer: pointer.to_owned(),
+            message: error.to_string(),
+        })
+}
+
 /// Compiles and caches the validators of one document's schemas.
 pub struct Compiler {
     /// The document's schema-holding parts under a root that `$ref`s the schema compiled.
@@ -93,14 +114,7 @@ impl Compiler {
             "$ref".to_owned(),
             Value::String(pointer::to_fragment(pointer)),
         );
-        let validator = jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft202012)
-            .should_validate_formats(true)
-            .build(&Value::Object(root))
-            .map_err(|error| CompileError::Invalid {
-                pointer: pointer.to_owned(),
-                message: error.to_string(),
-            })?;
+        let validator = compile(&Value::Object(root), pointer)?;
         let validator = Arc::new(validator);
         self.cache
             .lock()

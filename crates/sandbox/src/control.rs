@@ -239,17 +239,14 @@ async fn arm_fault(
 ) -> Result<Response, ApiError> {
     let mut fault: Fault = parse(body).await?;
     fault.api_key = api_key;
-    let known = [
-        "createUser",
-        "listUsers",
-        "getUser",
-        "updateUser",
-        "createVerification",
-        "listVerifications",
-        "getVerification",
-    ];
+    // Fault targets are the catalogue's operation ids, so a fault can aim at every
+    // operation the sandbox routes, and at nothing else.
+    let known: Vec<&str> = balampay_schema::OPERATIONS
+        .iter()
+        .map(|op| op.id.as_str())
+        .collect();
     if let Some(operation) = &fault.operation
-        && !known.contains(&operation.as_str())
+        && balampay_schema::OperationId::parse(operation).is_none()
     {
         return Err(control_error(
             StatusCode::UNPROCESSABLE_ENTITY,

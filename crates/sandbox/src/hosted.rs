@@ -11,6 +11,8 @@ use axum::extract::{Path, State as AxumState};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+// HTML text and double-quoted attribute values are escaped as XML's are.
+use balampay_openapi::xml::escape;
 use balampay_schema::{User, VerificationStatus};
 use uuid::Uuid;
 
@@ -22,14 +24,6 @@ type Shared = Arc<App>;
 /// The hosted page's routes (no credentials: a browser opens them).
 pub(crate) fn routes() -> Router<Shared> {
     Router::new().route("/sandbox/hosted/{verification_id}", get(page).post(submit))
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 fn html(status: StatusCode, title: &str, body: &str) -> Response {

@@ -11,7 +11,8 @@ use axum::extract::{Extension, MatchedPath, Path, RawQuery, Request, State as Ax
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodFilter, MethodRouter, on};
+use balampay_schema::Method as CatalogueMethod;
 use balampay_schema::spec::{
     IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, REQUEST_ID_HEADER,
 };
@@ -24,7 +25,7 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::state::{IdempotencyRecord, State, StoredUser};
-use crate::validate::{UnionValidator, Validators};
+use crate::validate::Validators;
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -66,20 +67,36 @@ pub fn current_request_id() -> String {
         .unwrap_or_else(|_| "req_unknown".to_owned())
 }
 
-/// The whole router.
+/// The handler of each operation. The match is exhaustive: an operation added to the
+/// catalogue does not compile until the sandbox implements it. The method and the path come
+/// from the catalogue row.
+fn handler(operation: &Operation) -> MethodRouter<Shared> {
+    let filter = match operation.method {
+        CatalogueMethod::Get => MethodFilter::GET,
+        CatalogueMethod::Post => MethodFilter::POST,
+        CatalogueMethod::Patch => MethodFilter::PATCH,
+        CatalogueMethod::Put => MethodFilter::PUT,
+        CatalogueMethod::Delete => MethodFilter::DELETE,
+    };
+    match operation.id {
+        OperationId::CreateUser => on(filter, create_user),
+        OperationId::ListUsers => on(filter, list_users),
+        OperationId::GetUser => on(filter, get_user),
+        OperationId::UpdateUser => on(filter, update_user),
+        OperationId::CreateVerification => on(filter, create_verification),
+        OperationId::ListVerifications => on(filter, list_verifications),
+        OperationId::GetVerification => on(filter, get_verification),
+    }
+}
+
+/// The whole router: every operation of the catalogue at its OpenAPI path template (axum
+/// writes path parameters as OpenAPI does, `{userId}`).
 pub fn router(app: Shared) -> Router {
-    let operations = Router::new()
-        .route("/v1/users", post(create_user).get(list_users))
-        .route("/v1/users/{user_id}", get(get_user).patch(update_user))
-        .route(
-            "/v1/users/{user_id}/verifications",
-            post(create_verification).get(list_verifications),
-        )
-        .route(
-            "/v1/users/{user_id}/verifications/{verification_id}",
-            get(get_verification),
-        )
-        .route_layer(middleware::from_fn_with_state(app.clone(), faults));
+    let mut operations = Router::new();
+    for operation in OPERATIONS {
+        operations = operations.route(operation.path, handler(operation));
+    }
+    let operations = operations.route_layer(middleware::from_fn_with_state(app.clone(), faults));
     let control = crate::control::routes();
     let authenticated = operations
         .merge(control)
@@ -156,18 +173,10 @@ async fn authenticate(
     next.run(request).await
 }
 
-/// The operation id of a matched route.
+/// The operation id of a matched route: the catalogue row with this method and path
+/// template.
 pub fn operation_id(method: &Method, template: &str) -> Option<&'static str> {
-    Some(match (method.as_str(), template) {
-        ("POST", "/v1/users") => "createUser",
-        ("GET", "/v1/users") => "listUsers",
-        ("GET", "/v1/users/{user_id}") => "getUser",
-        ("PATCH", "/v1/users/{user_id}") => "updateUser",
-        ("POST", "/v1/users/{user_id}/verifications") => "createVerification",
-        ("GET", "/v1/users/{user_id}/verifications") => "listVerifications",
-        ("GET", "/v1/users/{user_id}/verifications/{verification_id}") => "getVerification",
-        _ => return None,
-    })
+    catalogue::find(method.as_str(), template).map(|op| op.id.as_str())
 }
 
 /// The error code the sandbox uses for an injected status.
@@ -262,9 +271,10 @@ fn corrupt(value: &mut Value, pointer: &str, replacement: Option<Value>) {
         }
         None => {
             if let Some((parent, key)) = pointer.rsplit_once('/')
+                && let Ok(key) = balampay_openapi::pointer::unescape(key)
                 && let Some(Value::Object(object)) = value.pointer_mut(parent)
             {
-                object.remove(&key.replace("~1", "/").replace("~0", "~"));
+                object.remove(key.as_ref());
             }
         }
     }
@@ -448,7 +458,8 @@ fn page<T: Clone>(
 async fn read_body<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: Body,
-    validator: &UnionValidator,
+    validators: &Validators,
+    operation: OperationId,
 ) -> Result<(Bytes, T), ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -487,7 +498,9 @@ async fn read_body<T: DeserializeOwned>(
             format!("line {}, column {}: {error}", error.line(), error.column()),
         )
     })?;
-    validator.validate(&value).map_err(ApiError::validation)?;
+    validators
+        .validate(operation, &value)
+        .map_err(ApiError::validation)?;
     let typed = serde_json::from_value(value).map_err(|error| {
         ApiError::invalid_body_field("", FieldErrorCode::InvalidValue, error.to_string())
     })?;
@@ -610,7 +623,7 @@ async fn create_user(
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
     let (bytes, request): (Bytes, CreateUserRequest) =
-        read_body(&headers, body, &app.validators.create_user).await?;
+        read_body(&headers, body, &app.validators, OperationId::CreateUser).await?;
     idempotent(
         &app,
         &api_key,
@@ -645,7 +658,7 @@ async fn update_user(
 ) -> Result<Response, ApiError> {
     let user_id = parse_id("userId", &path_segments(user_id)?)?;
     let (_, request): (Bytes, UpdateUserRequest) =
-        read_body(&headers, body, &app.validators.update_user).await?;
+        read_body(&headers, body, &app.validators, OperationId::UpdateUser).await?;
     let user = app
         .lock()
         .atomically(|state| state.update_user(&api_key, user_id, request))?;
@@ -707,8 +720,13 @@ async fn create_verification(
 ) -> Result<Response, ApiError> {
     let user_id = parse_id("userId", &path_segments(user_id)?)?;
     let key = idempotency_key(&headers)?;
-    let (bytes, request): (Bytes, CreateVerificationRequest) =
-        read_body(&headers, body, &app.validators.create_verification).await?;
+    let (bytes, request): (Bytes, CreateVerificationRequest) = read_body(
+        &headers,
+        body,
+        &app.validators,
+        OperationId::CreateVerification,
+    )
+    .await?;
     let path = format!("/v1/users/{user_id}/verifications");
     idempotent(
         &app,

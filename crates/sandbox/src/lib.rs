@@ -64,33 +64,22 @@ impl Default for Config {
     }
 }
 
-/// Why a sandbox could not start.
-#[derive(Debug)]
+/// Why a sandbox could not start. Messages read after "failed to".
+#[derive(Debug, thiserror::Error)]
 pub enum StartError {
     /// The address could not be bound.
+    #[error("listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
     /// The data file could not be opened or read.
+    #[error("use the data file: {0}")]
     Data(String),
     /// The spec's schemas did not compile (a bug of the schema crate).
-    Spec(String),
+    #[error("compile the spec's request schemas: {0}")]
+    Spec(balampay_openapi::CompileError),
     /// The configuration is not usable.
+    #[error("start with this configuration: {0}")]
     Config(String),
 }
-
-impl std::fmt::Display for StartError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StartError::Bind(addr, error) => write!(f, "cannot listen on {addr}: {error}"),
-            StartError::Data(error) => write!(f, "cannot use the data file: {error}"),
-            StartError::Spec(error) => {
-                write!(f, "the spec's request schemas do not compile: {error}")
-            }
-            StartError::Config(error) => write!(f, "invalid configuration: {error}"),
-        }
-    }
-}
-
-impl std::error::Error for StartError {}
 
 /// A running sandbox.
 pub struct Sandbox {
@@ -125,7 +114,7 @@ impl Sandbox {
         };
         let state = state::State::open(db, config.timing, base_url.clone())
             .map_err(|e| StartError::Data(e.to_string()))?;
-        let validators = validate::Validators::from_spec(&balampay_schema::openapi_document())
+        let validators = validate::Validators::from_spec(balampay_schema::openapi_document())
             .map_err(StartError::Spec)?;
         let app = Arc::new(http::App {
             state: Mutex::new(state),

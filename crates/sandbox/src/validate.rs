@@ -1,126 +1,55 @@
 //! Request bodies are validated against the published spec before they are deserialized,
-//! so that every offending field is reported, by its JSON pointer, in the spec's terms.
+//! so that every offending field is reported, by its JSON pointer, in the spec's terms. The
+//! validators come from `balampay-openapi`; this module turns their errors into the API's
+//! field errors.
 
-use balampay_schema::{ErrorDetail, ErrorLocation, FieldErrorCode};
-use jsonschema::error::ValidationErrorKind;
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
-/// The validators of one discriminated union: one per branch, chosen by the tag, so that an
-/// error names the field of the intended branch instead of "no branch matched".
-pub struct UnionValidator {
-    tag: String,
-    branches: Vec<(String, jsonschema::Validator)>,
-}
+use balampay_openapi::{
+    CompileError, Compiler, Requirement, SchemaCheck, SchemaError, TagProblem, pointer,
+};
+use balampay_schema::{ErrorDetail, ErrorLocation, FieldErrorCode, OPERATIONS, OperationId};
+use serde_json::Value;
 
-/// Every request body validator of the API.
+/// The request body validator of every operation of the catalogue that takes a body.
 pub struct Validators {
-    /// `createUser`'s body.
-    pub create_user: UnionValidator,
-    /// `updateUser`'s body.
-    pub update_user: UnionValidator,
-    /// `createVerification`'s body.
-    pub create_verification: UnionValidator,
+    bodies: BTreeMap<OperationId, SchemaCheck>,
 }
 
 impl Validators {
-    /// Compiles the validators from the spec the sandbox serves.
-    pub fn from_spec(doc: &Value) -> Result<Self, String> {
-        Ok(Self {
-            create_user: UnionValidator::new(doc, "CreateUserRequest")?,
-            update_user: UnionValidator::new(doc, "UpdateUserRequest")?,
-            create_verification: UnionValidator::new(doc, "CreateVerificationRequest")?,
-        })
-    }
-}
-
-impl UnionValidator {
-    fn new(doc: &Value, component: &str) -> Result<Self, String> {
-        let schema = &doc["components"]["schemas"][component];
-        let discriminator = &schema["discriminator"];
-        let tag = discriminator["propertyName"]
-            .as_str()
-            .ok_or_else(|| format!("{component} has no discriminator"))?
-            .to_owned();
-        let mapping = discriminator["mapping"]
-            .as_object()
-            .ok_or_else(|| format!("{component}'s discriminator has no mapping"))?;
-        let mut branches = Vec::new();
-        for (value, reference) in mapping {
-            let validator = jsonschema::options()
-                .with_draft(jsonschema::Draft::Draft202012)
-                .should_validate_formats(true)
-                .build(&json!({"$ref": reference, "components": doc["components"]}))
-                .map_err(|error| format!("{component} branch {value}: {error}"))?;
-            branches.push((value.clone(), validator));
-        }
-        Ok(Self { tag, branches })
-    }
-
-    /// The allowed tag values.
-    pub fn tags(&self) -> Vec<&str> {
-        self.branches.iter().map(|(tag, _)| tag.as_str()).collect()
-    }
-
-    /// Validates a body; the error lists every problem found.
-    pub fn validate(&self, body: &Value) -> Result<(), Vec<ErrorDetail>> {
-        let pointer = format!("/{}", self.tag);
-        let tag = match body {
-            Value::Object(object) => match object.get(&self.tag) {
-                Some(Value::String(tag)) => tag,
-                Some(_) => {
-                    return Err(vec![detail(
-                        &pointer,
-                        FieldErrorCode::InvalidType,
-                        "must be a string",
-                    )]);
-                }
-                None => {
-                    return Err(vec![detail(
-                        &pointer,
-                        FieldErrorCode::Required,
-                        &format!("is required: one of {}", self.tags().join(", ")),
-                    )]);
-                }
-            },
-            _ => {
-                return Err(vec![detail(
-                    "",
-                    FieldErrorCode::InvalidType,
-                    "the body must be a JSON object",
-                )]);
+    /// Compiles the validators from the spec the sandbox serves: for each catalogue row with
+    /// a request body, the component schema the row names.
+    ///
+    /// # Errors
+    /// [`CompileError`] when a schema does not compile (a bug of the schema crate).
+    pub fn from_spec(doc: Value) -> Result<Self, CompileError> {
+        let compiler = Compiler::new(Arc::new(doc));
+        let mut bodies = BTreeMap::new();
+        for operation in OPERATIONS {
+            if let Some(component) = operation.request {
+                let location = pointer::join("/components/schemas", component);
+                bodies.insert(operation.id, compiler.check(&location)?);
             }
-        };
-        let Some((_, validator)) = self.branches.iter().find(|(value, _)| value == tag) else {
+        }
+        Ok(Self { bodies })
+    }
+
+    /// Validates the body of an operation; the error lists every problem found.
+    pub fn validate(&self, operation: OperationId, body: &Value) -> Result<(), Vec<ErrorDetail>> {
+        let Some(check) = self.bodies.get(&operation) else {
+            // The catalogue says this operation takes no body; a handler that reads one is a
+            // bug the catalogue test catches, and nothing is accepted unchecked meanwhile.
             return Err(vec![detail(
-                &pointer,
+                "",
                 FieldErrorCode::InvalidValue,
-                &format!("{tag:?} is not one of {}", self.tags().join(", ")),
+                "this operation takes no request body",
             )]);
         };
-        let mut details = Vec::new();
-        for error in validator.iter_errors(body) {
-            let at = error.instance_path().to_string();
-            match error.kind() {
-                ValidationErrorKind::Required { property } => {
-                    let name = property.as_str().unwrap_or_default();
-                    details.push(detail(
-                        &format!("{at}/{}", escape(name)),
-                        FieldErrorCode::Required,
-                        "is required",
-                    ));
-                }
-                ValidationErrorKind::AdditionalProperties { unexpected } => {
-                    for name in unexpected {
-                        details.push(detail(
-                            &format!("{at}/{}", escape(name)),
-                            FieldErrorCode::UnknownField,
-                            "is not a field of this object",
-                        ));
-                    }
-                }
-                kind => details.push(detail(&at, code_of(kind), &requirement(kind))),
-            }
+        if check.is_valid(body) {
+            return Ok(());
         }
+        let details: Vec<ErrorDetail> = check.errors(body).iter().flat_map(details_of).collect();
         if details.is_empty() {
             Ok(())
         } else {
@@ -129,8 +58,41 @@ impl UnionValidator {
     }
 }
 
-fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+/// The field errors of one schema error. A missing property is reported at the property's
+/// own pointer, and each unknown property at its own, so that a client can point at the
+/// field in its form.
+fn details_of(error: &SchemaError) -> Vec<ErrorDetail> {
+    let at = error.pointer.as_str();
+    match &error.requirement {
+        Requirement::Required { property } => vec![detail(
+            &pointer::join(at, property),
+            FieldErrorCode::Required,
+            &error.requirement.must(),
+        )],
+        Requirement::NoAdditionalProperties { unexpected } => unexpected
+            .iter()
+            .map(|name| {
+                detail(
+                    &pointer::join(at, name),
+                    FieldErrorCode::UnknownField,
+                    &error.requirement.must(),
+                )
+            })
+            .collect(),
+        Requirement::Discriminator { problem, .. } => {
+            let code = match problem {
+                TagProblem::NotAnObject | TagProblem::NotAString => FieldErrorCode::InvalidType,
+                TagProblem::Missing => FieldErrorCode::Required,
+                TagProblem::Unknown => FieldErrorCode::InvalidValue,
+            };
+            vec![detail(at, code, &error.requirement.must())]
+        }
+        requirement => vec![detail(
+            at,
+            code_of(requirement.keyword()),
+            &requirement.must(),
+        )],
+    }
 }
 
 fn detail(field: &str, code: FieldErrorCode, message: &str) -> ErrorDetail {
@@ -142,49 +104,9 @@ fn detail(field: &str, code: FieldErrorCode, message: &str) -> ErrorDetail {
     }
 }
 
-/// What a failed keyword requires, without the submitted value: jsonschema's own messages
-/// start with the value, and error bodies must not echo personal data (a government ID
-/// number is write-only) into clients' logs and recordings.
-fn requirement(kind: &ValidationErrorKind) -> String {
-    use jsonschema::error::TypeKind;
-    match kind {
-        ValidationErrorKind::Type {
-            kind: TypeKind::Single(expected),
-        } => format!("must be of type {expected}"),
-        ValidationErrorKind::Type {
-            kind: TypeKind::Multiple(expected),
-        } => {
-            format!(
-                "must be of type {}",
-                expected
-                    .iter()
-                    .map(|t| t.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            )
-        }
-        ValidationErrorKind::Enum { options } => format!("must be one of {options}"),
-        ValidationErrorKind::Constant { expected_value } => format!("must be {expected_value}"),
-        ValidationErrorKind::Format { format } => format!("must be a valid {format}"),
-        ValidationErrorKind::Pattern { pattern } => format!("must match {pattern}"),
-        ValidationErrorKind::MinLength { limit } => {
-            format!("must be at least {limit} characters long")
-        }
-        ValidationErrorKind::MaxLength { limit } => {
-            format!("must be at most {limit} characters long")
-        }
-        ValidationErrorKind::MinItems { limit } => format!("must have at least {limit} items"),
-        ValidationErrorKind::MaxItems { limit } => format!("must have at most {limit} items"),
-        ValidationErrorKind::MaxProperties { limit } => format!("must have at most {limit} keys"),
-        ValidationErrorKind::Minimum { limit } => format!("must be at least {limit}"),
-        ValidationErrorKind::Maximum { limit } => format!("must be at most {limit}"),
-        other => format!("must satisfy `{}`", other.keyword()),
-    }
-}
-
 /// The field error code of a JSON Schema keyword.
-fn code_of(kind: &ValidationErrorKind) -> FieldErrorCode {
-    match kind.keyword() {
+fn code_of(keyword: &str) -> FieldErrorCode {
+    match keyword {
         "type" => FieldErrorCode::InvalidType,
         "format" | "pattern" => FieldErrorCode::InvalidFormat,
         "minLength" | "minItems" | "minProperties" => FieldErrorCode::TooShort,
@@ -193,5 +115,61 @@ fn code_of(kind: &ValidationErrorKind) -> FieldErrorCode {
             FieldErrorCode::OutOfRange
         }
         _ => FieldErrorCode::InvalidValue,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn validators() -> Validators {
+        Validators::from_spec(balampay_schema::openapi_document()).expect("compiles")
+    }
+
+    #[test]
+    fn every_catalogue_body_has_a_validator() {
+        let validators = validators();
+        for operation in OPERATIONS {
+            assert_eq!(
+                validators.bodies.contains_key(&operation.id),
+                operation.request.is_some(),
+                "{}",
+                operation.id
+            );
+        }
+    }
+
+    #[test]
+    fn errors_name_the_field_in_the_intended_branch() {
+        let validators = validators();
+        let details = validators
+            .validate(
+                OperationId::CreateUser,
+                &json!({"type": "individual", "email": "ana@example.com", "surprise": 1}),
+            )
+            .expect_err("invalid");
+        let fields: Vec<(&str, FieldErrorCode)> = details
+            .iter()
+            .map(|d| (d.field.as_str(), d.code.clone()))
+            .collect();
+        assert!(
+            fields.contains(&("/surprise", FieldErrorCode::UnknownField)),
+            "{fields:?}"
+        );
+        assert!(
+            fields.contains(&("/first_name", FieldErrorCode::Required)),
+            "{fields:?}"
+        );
+        let tag = validators
+            .validate(OperationId::CreateUser, &json!({"type": "robot"}))
+            .expect_err("unknown tag");
+        assert_eq!(tag[0].field, "/type");
+        assert_eq!(tag[0].code, FieldErrorCode::InvalidValue);
+        let not_object = validators
+            .validate(OperationId::CreateUser, &json!([]))
+            .expect_err("not an object");
+        assert_eq!(not_object[0].field, "");
+        assert_eq!(not_object[0].message, "the body must be a JSON object");
     }
 }

@@ -57,7 +57,7 @@ async fn main() -> ExitCode {
     let sandbox = match Sandbox::start(config).await {
         Ok(sandbox) => sandbox,
         Err(error) => {
-            eprintln!("balampay-sandbox: {error}");
+            eprintln!("balampay-sandbox: failed to {error}");
             return ExitCode::from(2);
         }
     };
