@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::support::{component_validator, errors, published_openapi};
 
-async fn sandbox() -> Sandbox {
+pub(crate) async fn sandbox() -> Sandbox {
     let timing = Timing {
         decision_delay: Duration::from_millis(30),
         review_delay: Duration::from_millis(30),
@@ -28,12 +28,12 @@ async fn sandbox() -> Sandbox {
     .expect("the sandbox starts")
 }
 
-fn api(server: &Sandbox) -> BalamPay {
+pub(crate) fn api(server: &Sandbox) -> BalamPay {
     BalamPay::new(server.base_url(), TOKEN, API_KEY).expect("client builds")
 }
 
 /// Arms a sandbox fault: the next request to `operation` answers as `fault` says.
-async fn arm(server: &Sandbox, operation: &str, mut fault: Value) {
+pub(crate) async fn arm(server: &Sandbox, operation: &str, mut fault: Value) {
     fault["operation"] = json!(operation);
     let response = reqwest::Client::new()
         .post(format!("{}/sandbox/faults", server.base_url()))
@@ -54,7 +54,7 @@ fn business_session() -> CreateVerificationRequest {
     .into()
 }
 
-fn individual() -> CreateUserRequest {
+pub(crate) fn individual() -> CreateUserRequest {
     let request: types::CreateIndividualUserRequest = serde_json::from_value(json!({
         "type": "individual",
         "email": "john.doe@example.com",
@@ -88,7 +88,7 @@ fn business() -> CreateUserRequest {
         .into()
 }
 
-fn embedded_link() -> CreateVerificationRequest {
+pub(crate) fn embedded_link() -> CreateVerificationRequest {
     serde_json::from_value::<types::EmbeddedLinkVerificationRequest>(json!({
         "type": "embedded-link",
         "redirect_uri": "https://yourapp.com/verification-complete"
@@ -221,14 +221,15 @@ fn code_for(status: u16) -> types::ErrorCode {
     }
 }
 
-/// Calls one operation with valid arguments.
-async fn call(
+/// Calls one operation with valid arguments through the client; `None` when the client
+/// tests do not cover the operation (the catalogue test names it).
+pub(crate) async fn call(
     api: &BalamPay,
     operation: &str,
     user: uuid::Uuid,
     verification: uuid::Uuid,
-) -> Result<(), ApiError> {
-    match operation {
+) -> Option<Result<(), ApiError>> {
+    Some(match operation {
         "createUser" => api.create_user(individual()).await.map(drop),
         "getUser" => api.get_user(user).await.map(drop),
         "updateUser" => {
@@ -249,8 +250,8 @@ async fn call(
             .list_verifications(user, &ListVerifications::default())
             .await
             .map(drop),
-        other => panic!("unknown operation {other}"),
-    }
+        _ => return None,
+    })
 }
 
 #[tokio::test]
@@ -281,6 +282,7 @@ async fn every_documented_error_status_comes_back_typed() {
                 arm(&server, id, json!({"status": status})).await;
                 let error = call(&api, id, user, verification)
                     .await
+                    .unwrap_or_else(|| panic!("the client tests do not cover {id}"))
                     .expect_err("armed to fail");
                 assert_eq!(error.status(), Some(status), "{id} {status}: {error}");
                 assert_eq!(

@@ -1,6 +1,7 @@
 //! End-to-end tests across the workspace: the published artefacts against the Rust types,
 //! the docs' payloads and the API's conventions.
 
+mod catalogue;
 mod client;
 mod cross_check;
 mod sandbox;

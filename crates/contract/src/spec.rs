@@ -46,6 +46,9 @@ pub struct ResponseSpec {
     pub content_types: Vec<String>,
     /// The body schema of the JSON content, if any.
     pub schema: Option<SchemaCheck>,
+    /// The component schema (`#/components/schemas/<name>`) the JSON content's schema is,
+    /// after any `$ref` hops: the name generated clients give its type.
+    pub component: Option<String>,
     /// Headers the response must carry (lower case).
     pub required_headers: Vec<String>,
 }
@@ -246,6 +249,19 @@ fn json_schema(
     Ok(Some(compiler.check(&location)?))
 }
 
+/// The name of the component schema that the schema at `location` is, after any `$ref`
+/// hops (`/components/schemas/User` → `User`); `None` for an inline schema.
+fn component_of(doc: &Value, location: &str) -> Result<Option<String>, Located> {
+    let target = reference::resolve_pointer(doc, location)?;
+    let tokens = pointer::tokens(&target.pointer).unwrap_or_default();
+    Ok(match tokens.as_slice() {
+        [components, schemas, name] if components == "components" && schemas == "schemas" => {
+            Some(name.clone())
+        }
+        _ => None,
+    })
+}
+
 fn compile_operations(compiler: &Compiler) -> Result<Vec<Operation>, Located> {
     let doc = compiler.doc();
     let mut operations = Vec::new();
@@ -323,6 +339,10 @@ fn compile_operations(compiler: &Compiler) -> Result<Vec<Operation>, Located> {
                     .map(|c| c.keys().cloned().collect())
                     .unwrap_or_default();
                 let schema = json_schema(compiler, response.value, &response.pointer)?;
+                let component = match &schema {
+                    Some(schema) => component_of(doc, &schema.location)?,
+                    None => None,
+                };
                 let mut required_headers = Vec::new();
                 for (name, header) in response.value["headers"].as_object().into_iter().flatten() {
                     let at = pointer::join(&format!("{}/headers", response.pointer), name);
@@ -335,6 +355,7 @@ fn compile_operations(compiler: &Compiler) -> Result<Vec<Operation>, Located> {
                     ResponseSpec {
                         content_types,
                         schema,
+                        component,
                         required_headers,
                     },
                 );

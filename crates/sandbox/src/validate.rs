@@ -151,7 +151,7 @@ mod tests {
             .expect_err("invalid");
         let fields: Vec<(&str, FieldErrorCode)> = details
             .iter()
-            .map(|d| (d.field.as_str(), d.code.clone()))
+            .map(|d| (d.field.as_str(), d.code))
             .collect();
         assert!(
             fields.contains(&("/surprise", FieldErrorCode::UnknownField)),
