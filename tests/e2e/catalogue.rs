@@ -5,7 +5,6 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Duration;
 
 use balampay_contract::Spec;
 use balampay_contract::record::{Recorder, read};
@@ -14,20 +13,8 @@ use balampay_sandbox::{DEFAULT_API_KEY as API_KEY, DEFAULT_TOKEN as TOKEN, Sandb
 use balampay_schema::{Method, OPERATIONS, Operation};
 use serde_json::json;
 
-use crate::client::{api, arm, call, embedded_link, individual, sandbox};
+use crate::client::{api, arm, call, ids, sandbox};
 use crate::support::published_openapi;
-
-/// A user and one of its verification sessions, for the paths that need ids.
-async fn ids(server: &Sandbox) -> (uuid::Uuid, uuid::Uuid) {
-    let api = api(server);
-    let user = api.create_user(individual()).await.expect("create").id();
-    let verification = api
-        .create_verification(user, embedded_link())
-        .await
-        .expect("verify")
-        .id;
-    (user, verification)
-}
 
 /// Whether a raw request to the operation's method and path reaches the operation: a fault
 /// aimed at the operation's id fires. That proves the route exists and that the sandbox
@@ -135,20 +122,9 @@ async fn every_operation_is_routed_exercised_and_covered() {
 
     // Exercised by at least one scenario of `run`: what the suite sends, recorded and
     // matched against the spec.
-    let server = Sandbox::start(balampay_sandbox::Config {
-        timing: balampay_sandbox::Timing {
-            decision_delay: Duration::from_millis(30),
-            review_delay: Duration::from_millis(300),
-        },
-        retry: balampay_sandbox::RetryPolicy {
-            max_attempts: 5,
-            base_delay: Duration::from_millis(50),
-            max_delay: Duration::from_millis(500),
-        },
-        ..balampay_sandbox::Config::default()
-    })
-    .await
-    .expect("the sandbox starts");
+    let server = Sandbox::start(balampay_sandbox::Config::fast())
+        .await
+        .expect("the sandbox starts");
     let recording =
         std::env::temp_dir().join(format!("catalogue-run-{}.jsonl", std::process::id()));
     let spec = Arc::new(Spec::published().expect("spec"));

@@ -54,7 +54,7 @@ fn business_session() -> CreateVerificationRequest {
     .into()
 }
 
-pub(crate) fn individual() -> CreateUserRequest {
+fn individual() -> CreateUserRequest {
     let request: types::CreateIndividualUserRequest = serde_json::from_value(json!({
         "type": "individual",
         "email": "john.doe@example.com",
@@ -88,7 +88,7 @@ fn business() -> CreateUserRequest {
         .into()
 }
 
-pub(crate) fn embedded_link() -> CreateVerificationRequest {
+fn embedded_link() -> CreateVerificationRequest {
     serde_json::from_value::<types::EmbeddedLinkVerificationRequest>(json!({
         "type": "embedded-link",
         "redirect_uri": "https://yourapp.com/verification-complete"
@@ -254,16 +254,23 @@ pub(crate) async fn call(
     })
 }
 
-#[tokio::test]
-async fn every_documented_error_status_comes_back_typed() {
-    let server = sandbox().await;
-    let api = api(&server);
+/// A user and one of its verification sessions, for the paths that need ids.
+pub(crate) async fn ids(server: &Sandbox) -> (uuid::Uuid, uuid::Uuid) {
+    let api = api(server);
     let user = api.create_user(individual()).await.expect("create").id();
     let verification = api
         .create_verification(user, embedded_link())
         .await
         .expect("verify")
         .id;
+    (user, verification)
+}
+
+#[tokio::test]
+async fn every_documented_error_status_comes_back_typed() {
+    let server = sandbox().await;
+    let api = api(&server);
+    let (user, verification) = ids(&server).await;
 
     let doc = published_openapi();
     let mut checked = 0;

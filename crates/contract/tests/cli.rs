@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
 use balampay_contract::Spec;
 use balampay_contract::run::{Options, Target, run};
@@ -272,21 +271,6 @@ fn usage_and_input_errors_exit_2_with_a_clear_message() {
     assert!(stdout.contains("spec: spec/openapi.yaml"), "{stdout}");
 }
 
-fn fast_sandbox() -> balampay_sandbox::Config {
-    balampay_sandbox::Config {
-        timing: balampay_sandbox::Timing {
-            decision_delay: Duration::from_millis(30),
-            review_delay: Duration::from_millis(300),
-        },
-        retry: balampay_sandbox::RetryPolicy {
-            max_attempts: 5,
-            base_delay: Duration::from_millis(50),
-            max_delay: Duration::from_millis(500),
-        },
-        ..balampay_sandbox::Config::default()
-    }
-}
-
 fn target(sandbox: &balampay_sandbox::Sandbox) -> Target {
     Target {
         base_url: sandbox.base_url().to_owned(),
@@ -297,7 +281,7 @@ fn target(sandbox: &balampay_sandbox::Sandbox) -> Target {
 
 #[tokio::test]
 async fn run_passes_against_the_sandbox_and_records_without_secrets() {
-    let sandbox = balampay_sandbox::Sandbox::start(fast_sandbox())
+    let sandbox = balampay_sandbox::Sandbox::start(balampay_sandbox::Config::fast())
         .await
         .expect("sandbox");
     let spec = std::sync::Arc::new(Spec::published().expect("spec"));
@@ -347,7 +331,7 @@ async fn run_passes_against_the_sandbox_and_records_without_secrets() {
 
 #[tokio::test]
 async fn run_fails_with_the_pointer_of_an_injected_wrong_field() {
-    let sandbox = balampay_sandbox::Sandbox::start(fast_sandbox())
+    let sandbox = balampay_sandbox::Sandbox::start(balampay_sandbox::Config::fast())
         .await
         .expect("sandbox");
     let http = reqwest::Client::new();
@@ -393,7 +377,7 @@ async fn run_fails_with_the_pointer_of_an_injected_wrong_field() {
 
 #[tokio::test]
 async fn the_read_only_profile_creates_nothing() {
-    let sandbox = balampay_sandbox::Sandbox::start(fast_sandbox())
+    let sandbox = balampay_sandbox::Sandbox::start(balampay_sandbox::Config::fast())
         .await
         .expect("sandbox");
     let spec = std::sync::Arc::new(Spec::published().expect("spec"));
@@ -426,7 +410,7 @@ async fn the_read_only_profile_creates_nothing() {
 
 #[tokio::test]
 async fn rate_limits_are_honoured_not_counted() {
-    let sandbox = balampay_sandbox::Sandbox::start(fast_sandbox())
+    let sandbox = balampay_sandbox::Sandbox::start(balampay_sandbox::Config::fast())
         .await
         .expect("sandbox");
     let armed = reqwest::Client::new()

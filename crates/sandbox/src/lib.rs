@@ -64,6 +64,27 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// The defaults with a life cycle and webhook retries fast enough for a test suite: a
+    /// decision 50 ms after a session starts, 300 ms in `under_review` (long enough that a
+    /// client polling every 25 ms sees it), and up to 5 delivery attempts 100 ms to 1 s apart.
+    /// `balampay-contract run` uses it for its embedded sandbox.
+    pub fn fast() -> Self {
+        Self {
+            timing: Timing {
+                decision_delay: std::time::Duration::from_millis(50),
+                review_delay: std::time::Duration::from_millis(300),
+            },
+            retry: RetryPolicy {
+                max_attempts: 5,
+                base_delay: std::time::Duration::from_millis(100),
+                max_delay: std::time::Duration::from_secs(1),
+            },
+            ..Self::default()
+        }
+    }
+}
+
 /// Why a sandbox could not start. Messages read after "failed to".
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {

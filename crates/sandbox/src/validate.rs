@@ -149,10 +149,8 @@ mod tests {
                 &json!({"type": "individual", "email": "ana@example.com", "surprise": 1}),
             )
             .expect_err("invalid");
-        let fields: Vec<(&str, FieldErrorCode)> = details
-            .iter()
-            .map(|d| (d.field.as_str(), d.code))
-            .collect();
+        let fields: Vec<(&str, FieldErrorCode)> =
+            details.iter().map(|d| (d.field.as_str(), d.code)).collect();
         assert!(
             fields.contains(&("/surprise", FieldErrorCode::UnknownField)),
             "{fields:?}"

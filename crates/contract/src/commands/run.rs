@@ -95,23 +95,12 @@ async fn embedded(
     token: Option<String>,
     api_key: Option<String>,
 ) -> Result<(Target, Option<balampay_sandbox::Sandbox>)> {
-    use std::time::Duration;
     let token = token.unwrap_or_else(|| balampay_sandbox::DEFAULT_TOKEN.to_owned());
     let api_key = api_key.unwrap_or_else(|| balampay_sandbox::DEFAULT_API_KEY.to_owned());
     let config = balampay_sandbox::Config {
         token: token.clone(),
         api_keys: vec![api_key.clone()],
-        timing: balampay_sandbox::Timing {
-            decision_delay: Duration::from_millis(50),
-            // Long enough that polling every 25 ms reliably sees `under_review`.
-            review_delay: Duration::from_millis(300),
-        },
-        retry: balampay_sandbox::RetryPolicy {
-            max_attempts: 5,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_secs(1),
-        },
-        ..balampay_sandbox::Config::default()
+        ..balampay_sandbox::Config::fast()
     };
     let sandbox = balampay_sandbox::Sandbox::start(config)
         .await
