@@ -26,35 +26,19 @@ impl fmt::Debug for Secret {
 }
 
 /// Why a client could not be built. No variant carries a credential.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     /// The base URL is not an absolute `http` or `https` URL.
+    #[error("base URL {0:?} is not an absolute http(s) URL")]
     InvalidBaseUrl(String),
     /// A credential is empty or has characters a header cannot carry (which one is named,
     /// never its value).
+    #[error("the {0} is empty or has characters an HTTP header cannot carry")]
     InvalidCredential(&'static str),
     /// The HTTP client could not be built (for example, no TLS backend).
+    #[error("cannot build the HTTP client: {0}")]
     Http(reqwest::Error),
 }
-
-impl fmt::Display for BuildError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BuildError::InvalidBaseUrl(url) => {
-                write!(f, "base URL {url:?} is not an absolute http(s) URL")
-            }
-            BuildError::InvalidCredential(which) => {
-                write!(
-                    f,
-                    "the {which} is empty or has characters an HTTP header cannot carry"
-                )
-            }
-            BuildError::Http(error) => write!(f, "cannot build the HTTP client: {error}"),
-        }
-    }
-}
-
-impl std::error::Error for BuildError {}
 
 /// Builds a [`BalamPay`] client.
 #[derive(Debug, Clone)]

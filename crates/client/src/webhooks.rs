@@ -30,9 +30,10 @@ tagged_union! {
 }
 
 /// Why a webhook body could not be read as an event.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ParseError {
     /// The body is not JSON; `line` and `column` say where it breaks.
+    #[error("webhook body is not JSON (line {line}, column {column}): {message}")]
     NotJson {
         /// 1-based line of the error.
         line: usize,
@@ -42,10 +43,13 @@ pub enum ParseError {
         message: String,
     },
     /// The body is JSON but not an envelope `{"event": "...", "data": {...}}`.
+    #[error("webhook body is not an event envelope: {0}")]
     NotAnEnvelope(String),
     /// The `event` names no event this client knows.
+    #[error("unknown webhook event {0:?}; known events: {known}", known = WebhookEvent::TAGS.join(", "))]
     UnknownEvent(String),
     /// The payload does not match its event's schema: `path` says where.
+    #[error("invalid {event} payload at `{path}`: {message}")]
     InvalidPayload {
         /// The event named by the envelope.
         event: String,
@@ -55,36 +59,6 @@ pub enum ParseError {
         message: String,
     },
 }
-
-impl fmt::Display for ParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ParseError::NotJson {
-                line,
-                column,
-                message,
-            } => write!(
-                f,
-                "webhook body is not JSON (line {line}, column {column}): {message}"
-            ),
-            ParseError::NotAnEnvelope(message) => {
-                write!(f, "webhook body is not an event envelope: {message}")
-            }
-            ParseError::UnknownEvent(event) => write!(
-                f,
-                "unknown webhook event {event:?}; known events: {}",
-                WebhookEvent::TAGS.join(", ")
-            ),
-            ParseError::InvalidPayload {
-                event,
-                path,
-                message,
-            } => write!(f, "invalid {event} payload at `{path}`: {message}"),
-        }
-    }
-}
-
-impl std::error::Error for ParseError {}
 
 /// Parses a raw webhook body into a typed event.
 pub fn parse_event(body: &[u8]) -> Result<WebhookEvent, ParseError> {
@@ -146,48 +120,28 @@ impl fmt::Debug for WebhookSecret {
 
 /// Why a delivery's signature was not accepted. No variant carries the secret or a
 /// signature.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
     /// The secret is not `whsec_` followed by base64.
+    #[error("the webhook secret is not `whsec_` followed by base64")]
     InvalidSecret,
     /// A required header is absent or not ASCII (`webhook-id`, `webhook-timestamp`,
     /// `webhook-signature`).
+    #[error("the {0} header is missing or not ASCII")]
     MissingHeader(&'static str),
     /// `webhook-timestamp` is not a whole number of seconds.
+    #[error("webhook-timestamp is not a whole number of seconds")]
     InvalidTimestamp,
     /// The timestamp is further from now than the tolerance (a replay, or a skewed clock).
+    #[error("webhook-timestamp is {age_seconds} s away from now, outside the tolerance")]
     TimestampOutOfTolerance {
         /// How far from now, in seconds (positive: in the past).
         age_seconds: i64,
     },
     /// No `v1` signature in the header matches the body.
+    #[error("no v1 signature in webhook-signature matches the body")]
     NoMatchingSignature,
 }
-
-impl fmt::Display for SignatureError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SignatureError::InvalidSecret => {
-                f.write_str("the webhook secret is not `whsec_` followed by base64")
-            }
-            SignatureError::MissingHeader(name) => {
-                write!(f, "the {name} header is missing or not ASCII")
-            }
-            SignatureError::InvalidTimestamp => {
-                f.write_str("webhook-timestamp is not a whole number of seconds")
-            }
-            SignatureError::TimestampOutOfTolerance { age_seconds } => write!(
-                f,
-                "webhook-timestamp is {age_seconds} s away from now, outside the tolerance"
-            ),
-            SignatureError::NoMatchingSignature => {
-                f.write_str("no v1 signature in webhook-signature matches the body")
-            }
-        }
-    }
-}
-
-impl std::error::Error for SignatureError {}
 
 /// How far a delivery's timestamp may be from the receiver's clock.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(5 * 60);

@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use balampay_openapi::document::{Version, declared_version};
 use balampay_openapi::pointer::join as child;
 use serde_json::{Map, Value, json};
 
@@ -167,17 +168,20 @@ pub struct Note {
 }
 
 /// Why a document could not be converted.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// The input is not a JSON object.
+    #[error("the document is not a JSON object")]
     NotAnObject,
     /// The input's `openapi` field is absent or not a 3.1 version.
+    #[error("{}", not_3_1(.found.as_deref()))]
     NotOpenApi31 {
         /// What the field holds, if anything.
         found: Option<String>,
     },
     /// Something that 3.0 cannot express in any form, not even as an extension, without
     /// changing what the document means to 3.0 tools.
+    #[error("{pointer} cannot be expressed in OpenAPI 3.0: {reason}")]
     Inexpressible {
         /// The JSON pointer of the construct.
         pointer: String,
@@ -186,25 +190,14 @@ pub enum Error {
     },
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::NotAnObject => f.write_str("the document is not a JSON object"),
-            Error::NotOpenApi31 { found: None } => {
-                f.write_str("the document has no `openapi` version string at /openapi")
-            }
-            Error::NotOpenApi31 { found: Some(found) } => write!(
-                f,
-                "/openapi is {found:?}, but only OpenAPI 3.1.x documents can be down-converted"
-            ),
-            Error::Inexpressible { pointer, reason } => {
-                write!(f, "{pointer} cannot be expressed in OpenAPI 3.0: {reason}")
-            }
+fn not_3_1(found: Option<&str>) -> String {
+    match found {
+        None => "the document has no `openapi` version string at /openapi".to_owned(),
+        Some(found) => {
+            format!("/openapi is {found:?}, but only OpenAPI 3.1.x documents can be down-converted")
         }
     }
 }
-
-impl std::error::Error for Error {}
 
 /// A converted document and the notes of what the conversion did.
 #[derive(Clone, Debug)]
@@ -300,14 +293,17 @@ pub fn convert(document: &Value) -> Result<Conversion, Error> {
     let Value::Object(root) = document else {
         return Err(Error::NotAnObject);
     };
-    match root.get("openapi").and_then(Value::as_str) {
-        Some(version) if version.starts_with("3.1.") => {}
-        Some(version) => {
+    match declared_version(document) {
+        Ok(Version::V3_1) => {}
+        Ok(Version::V3_0) => {
             return Err(Error::NotOpenApi31 {
-                found: Some(version.to_owned()),
+                found: root
+                    .get("openapi")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
             });
         }
-        None => return Err(Error::NotOpenApi31 { found: None }),
+        Err(found) => return Err(Error::NotOpenApi31 { found }),
     }
     let mut converter = Converter {
         notes: Vec::new(),

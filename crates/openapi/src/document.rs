@@ -179,22 +179,20 @@ impl Document {
                 origin: origin.to_owned(),
             });
         }
-        let found = value
-            .get("openapi")
-            .and_then(Value::as_str)
-            .ok_or_else(|| LoadError::NoVersion {
-                origin: origin.to_owned(),
-            })?;
-        let version = if found.starts_with("3.1.") {
-            Version::V3_1
-        } else if found.starts_with("3.0.") {
-            Version::V3_0
-        } else {
-            return Err(LoadError::UnsupportedVersion {
-                origin: origin.to_owned(),
-                found: found.to_owned(),
-                supported: vec![Version::V3_0, Version::V3_1],
-            });
+        let version = match declared_version(&value) {
+            Ok(version) => version,
+            Err(None) => {
+                return Err(LoadError::NoVersion {
+                    origin: origin.to_owned(),
+                });
+            }
+            Err(Some(found)) => {
+                return Err(LoadError::UnsupportedVersion {
+                    origin: origin.to_owned(),
+                    found,
+                    supported: vec![Version::V3_0, Version::V3_1],
+                });
+            }
         };
         Ok(Self {
             value,
@@ -237,6 +235,20 @@ impl Document {
                 errors,
             })
         }
+    }
+}
+
+/// The version a document declares at `/openapi` (OpenAPI 3.1.0 §4.8.1): 3.0.x or 3.1.x, or
+/// else what the field holds (`None` when it is absent or not a string).
+///
+/// # Errors
+/// The field's text when it names another version, `None` when there is none.
+pub fn declared_version(document: &Value) -> Result<Version, Option<String>> {
+    match document.get("openapi").and_then(Value::as_str) {
+        Some(found) if found.starts_with("3.1.") => Ok(Version::V3_1),
+        Some(found) if found.starts_with("3.0.") => Ok(Version::V3_0),
+        Some(found) => Err(Some(found.to_owned())),
+        None => Err(None),
     }
 }
 

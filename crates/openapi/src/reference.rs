@@ -121,6 +121,14 @@ pub fn resolve<'a>(doc: &'a Value, value: &'a Value, at: &str) -> Result<Target<
     }
 }
 
+/// The value `value` leads to through its `$ref` chain, or `value` itself when the chain
+/// cannot be followed. For comparing documents already checked with
+/// [`check_references`], where a broken chain cannot occur, and for tools that must compare
+/// what is written rather than refuse.
+pub fn follow<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
+    resolve(doc, value, "").map_or(value, |target| target.value)
+}
+
 /// The JSON pointer a reference written at `at` names.
 fn local_pointer(reference: &str, at: &str) -> Result<String, RefError> {
     let malformed = |reason: String| RefError::Malformed {

@@ -17,16 +17,9 @@ pub struct Db {
 }
 
 /// What went wrong with the data file.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 pub struct DbError(pub String);
-
-impl std::fmt::Display for DbError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for DbError {}
 
 fn error(context: &str, error: impl std::fmt::Display) -> DbError {
     DbError(format!("{context}: {error}"))

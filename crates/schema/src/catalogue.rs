@@ -152,6 +152,21 @@ pub struct Operation {
     describe: fn() -> Described,
 }
 
+/// A catalogue row whose `#[utoipa::path]` function describes another operation (a mistake
+/// of this crate, found when the spec is assembled and by this module's tests).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "assemble the spec: the catalogue row {row} ({} {}) has a #[utoipa::path] function describing {described}",
+    .row.operation().method.as_str(),
+    .row.operation().path
+)]
+pub struct CatalogueMismatch {
+    /// The row.
+    pub row: OperationId,
+    /// What its function describes instead.
+    pub described: String,
+}
+
 /// What a `#[utoipa::path]` function says of its operation.
 pub(crate) struct Described {
     pub(crate) path: String,
@@ -170,21 +185,21 @@ fn describe<P: utoipa::Path>() -> Described {
 impl Operation {
     /// The operation's documentation, checked against its row: a function that describes
     /// another method, path or operation id is a mistake of this crate, named here.
-    pub(crate) fn described(&self) -> Result<Described, String> {
+    pub(crate) fn described(&self) -> Result<Described, CatalogueMismatch> {
         let mut described = (self.describe)();
         let id = described.operation.operation_id.as_deref().unwrap_or("");
         if described.path != self.path
             || described.methods != [self.method.utoipa()]
             || id != self.id.as_str()
         {
-            return Err(format!(
-                "the catalogue row {} ({} {}) has a #[utoipa::path] function describing {id} ({} method(s) on {})",
-                self.id,
-                self.method.as_str(),
-                self.path,
-                described.methods.len(),
-                described.path
-            ));
+            return Err(CatalogueMismatch {
+                row: self.id,
+                described: format!(
+                    "{id} ({} method(s) on {})",
+                    described.methods.len(),
+                    described.path
+                ),
+            });
         }
         described.operation.tags = Some(vec![self.tag.to_owned()]);
         Ok(described)

@@ -15,7 +15,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 
-use balampay_openapi::reference;
+// Documents loaded for a diff have been checked to resolve (`Document::require_resolvable`);
+// in one that has not, a reference that cannot be followed is compared as it is written.
+use balampay_openapi::reference::follow as resolve;
 use balampay_openapi::xml::escape_attribute;
 use serde::Serialize;
 use serde_json::Value;
@@ -407,13 +409,6 @@ enum Direction {
 const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
-
-/// Follows local `$ref`s through any number of hops. Documents loaded for a diff have been
-/// checked to resolve (`Document::require_resolvable`); for one that has not, a reference
-/// that cannot be followed is compared as it is written.
-fn resolve<'v>(doc: &'v Value, value: &'v Value) -> &'v Value {
-    reference::resolve(doc, value, "").map_or(value, |target| target.value)
-}
 
 fn keys(value: &Value) -> BTreeSet<String> {
     value

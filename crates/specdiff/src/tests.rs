@@ -73,7 +73,9 @@ fn base() -> Value {
 /// Sets (or, with `None`, removes) the value at a pointer.
 fn set(doc: &mut Value, pointer: &str, value: Option<Value>) {
     let (parent, key) = pointer.rsplit_once('/').expect("pointer");
-    let key = key.replace("~1", "/").replace("~0", "~");
+    let key = balampay_openapi::pointer::unescape(key)
+        .expect("a valid token")
+        .into_owned();
     let target = doc
         .pointer_mut(parent)
         .unwrap_or_else(|| panic!("no {parent}"));
