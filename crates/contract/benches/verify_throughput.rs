@@ -57,9 +57,10 @@ fn exchange(n: usize) -> Exchange {
                 status: 201,
                 response_headers,
                 response_body: user(n).to_string(),
+                body_recorded: true,
             }
         }
-        1 => Exchange { method: "GET".into(), path: format!("/v1/users/{id}"), request_headers: headers, request_body: None, status: 200, response_headers, response_body: user(n).to_string() },
+        1 => Exchange { method: "GET".into(), path: format!("/v1/users/{id}"), request_headers: headers, request_body: None, status: 200, response_headers, response_body: user(n).to_string(), body_recorded: true },
         2 => Exchange {
             method: "GET".into(),
             path: "/v1/users?limit=2".into(),
@@ -68,6 +69,7 @@ fn exchange(n: usize) -> Exchange {
             status: 200,
             response_headers,
             response_body: json!({"data": [user(n), user(n + 1)], "has_more": true, "next_cursor": "c10"}).to_string(),
+            body_recorded: true,
         },
         _ => Exchange {
             method: "GET".into(),
@@ -77,6 +79,7 @@ fn exchange(n: usize) -> Exchange {
             status: 404,
             response_headers,
             response_body: json!({"code": "not_found", "message": "No user has this id.", "details": [], "request_id": format!("req_{n}")}).to_string(),
+            body_recorded: true,
         },
     }
 }
@@ -111,7 +114,7 @@ fn main() {
         let path = dir.join(format!("cassette-{count}.jsonl"));
         let bytes = generate(&path, count);
         let started = Instant::now();
-        let case = verify_file(&spec, &path, &mut |_| {});
+        let case = verify_file(&spec, &path, &Default::default(), &mut |_| {});
         let seconds = started.elapsed().as_secs_f64();
         println!(
             "{:>10} {:>9.1} {:>12.0} {:>10.2} {:>14.1} {:>10}",

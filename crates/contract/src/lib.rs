@@ -2,12 +2,14 @@
 
 pub mod check;
 pub mod diff;
+pub mod har;
 pub use balampay_openapi::mask;
 pub mod outcome;
 pub mod record;
 pub mod report;
 pub mod run;
 pub mod spec;
+pub mod split;
 pub mod verify;
 pub mod webhooks;
 

@@ -2,13 +2,12 @@
 //! streams so that memory does not grow with the file, and written with secrets redacted.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::path::Path;
-
-use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::Value;
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
 
 use crate::check::Exchange;
+use crate::har::{self, SideFiles, Target};
+use crate::split::{RawEntry, SplitError, Splitter};
 
 /// Headers whose values are secrets: never written to a recording.
 pub const SECRET_HEADERS: &[&str] = &[
@@ -107,8 +106,16 @@ pub enum RecordingError {
         source: std::io::Error,
     },
     /// The file is not a HAR document (`{"log": {"entries": [...]}}`).
-    #[error("not a HAR document: {0}")]
-    NotHar(serde_json::Error),
+    #[error(transparent)]
+    NotHar(#[from] SplitError),
+    /// A `.zip` recording is not an archive, or does not hold exactly one `.har` file.
+    #[error("cannot read the archive {path}: {reason}")]
+    Zip {
+        /// The archive.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 /// Why one item of a recording (a line or a HAR entry) is not an exchange. Reading goes on
@@ -118,211 +125,309 @@ pub enum EntryError {
     /// A JSONL line is not an exchange object.
     #[error("not an exchange: {0}")]
     NotAnExchange(serde_json::Error),
+    /// A HAR entry is not JSON, or its members have the wrong types.
+    #[error("not a HAR entry: {0}")]
+    NotAnEntry(serde_json::Error),
     /// A field every HAR entry has is absent.
     #[error("{0} is missing")]
     Missing(&'static str),
     /// `request.url` does not parse as a URL.
     #[error("request.url is not a URL: {0}")]
     BadUrl(String),
-    /// The request got no answer (browsers record aborted or blocked requests as status 0).
-    #[error("response.status is 0 (the request got no answer)")]
-    NoAnswer,
     /// The request body is not JSON.
     #[error("request.postData.text is not JSON: {0}")]
     RequestBodyNotJson(serde_json::Error),
-    /// The response body is base64-encoded.
-    #[error("response.content is base64-encoded, which this reader does not decode")]
-    Base64,
+    /// A body marked `base64` does not decode.
+    #[error("a body marked base64 does not decode: {0}")]
+    BadBase64(String),
+    /// The response body is not UTF-8 text.
+    #[error("the response body is not UTF-8 text")]
+    BodyNotUtf8,
+    /// A body is larger than the limit of bodies checked.
+    #[error("a body is larger than {limit} bytes (--max-body-bytes)")]
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// A side file (`_file`) cannot be read.
+    #[error("cannot read the side file {name:?}: {reason}")]
+    SideFile {
+        /// The name the entry gives.
+        name: String,
+        /// Why.
+        reason: String,
+    },
 }
 
-/// Reads a recording, calling `each` with every exchange (or the reason it could not be
-/// read) in order. A malformed item is handed over as an error and reading goes on; an
-/// error of the file itself (unreadable, not a HAR document) ends the reading.
-pub fn read(
-    path: &Path,
-    each: &mut dyn FnMut(Place, Result<Exchange, EntryError>),
-) -> Result<(), RecordingError> {
+/// The kinds of recording, by file name: `.har`, `.zip` (a HAR with its side files, as
+/// Playwright and Firefox write them), anything else a JSONL cassette.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// One [`Exchange`] per line.
+    Jsonl,
+    /// A HAR 1.2 document.
+    Har,
+    /// A `.zip` archive holding one `.har` document and its side files.
+    HarZip,
+}
+
+impl Format {
+    /// The format of a file, by its extension.
+    pub fn of(path: &Path) -> Self {
+        match path
+            .extension()
+            .map(|ext| ext.to_string_lossy().to_ascii_lowercase())
+            .as_deref()
+        {
+            Some("har") => Format::Har,
+            Some("zip") => Format::HarZip,
+            _ => Format::Jsonl,
+        }
+    }
+}
+
+/// One item of a recording as read, before it is parsed.
+#[derive(Debug)]
+pub enum RawItem {
+    /// Its bytes (a line, or an entry).
+    Bytes(Vec<u8>),
+    /// It is larger than the limit; its bytes were not kept.
+    TooLarge {
+        /// Its size in bytes.
+        size: u64,
+    },
+}
+
+/// Where side files of a recording come from; each worker opens its own handle.
+#[derive(Clone, Debug)]
+pub enum SideSource {
+    /// JSONL cassettes have none.
+    None,
+    /// Beside a HAR file.
+    Directory(PathBuf),
+    /// Inside a `.zip` archive.
+    Zip(PathBuf),
+}
+
+impl SideSource {
+    /// The side files of a recording.
+    pub fn of(path: &Path) -> Self {
+        match Format::of(path) {
+            Format::Jsonl => SideSource::None,
+            Format::Har => SideSource::Directory(
+                path.parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| PathBuf::from(".")),
+            ),
+            Format::HarZip => SideSource::Zip(path.to_path_buf()),
+        }
+    }
+
+    /// A handle to read side files with.
+    ///
+    /// # Errors
+    /// [`RecordingError::Zip`] when the archive cannot be opened again.
+    pub fn open(&self) -> Result<Option<SideFiles>, RecordingError> {
+        Ok(match self {
+            SideSource::None => None,
+            SideSource::Directory(dir) => Some(SideFiles::Directory(dir.clone())),
+            SideSource::Zip(path) => Some(SideFiles::Zip(open_zip(path)?)),
+        })
+    }
+}
+
+fn open_zip(path: &Path) -> Result<zip::ZipArchive<File>, RecordingError> {
     let file = File::open(path).map_err(|source| RecordingError::Open {
         path: path.display().to_string(),
         source,
     })?;
-    let reader = BufReader::with_capacity(1 << 16, file);
-    let is_har = path
-        .extension()
-        .is_some_and(|ext| ext.eq_ignore_ascii_case("har"));
-    if is_har {
-        read_har(reader, each)
-    } else {
-        read_jsonl(reader, each)
-    }
+    zip::ZipArchive::new(file).map_err(|error| RecordingError::Zip {
+        path: path.display().to_string(),
+        reason: error.to_string(),
+    })
 }
 
-fn read_jsonl(
-    mut reader: impl BufRead,
-    each: &mut dyn FnMut(Place, Result<Exchange, EntryError>),
+/// Streams the items of a recording in order, each at most `max_item` bytes (a larger one
+/// is reported by its size, not kept), calling `each` with its place. Memory does not grow
+/// with the file.
+///
+/// # Errors
+/// [`RecordingError`] when the file cannot be read or is not the format its name says;
+/// the items before the error have been handed over.
+pub fn stream(
+    path: &Path,
+    max_item: usize,
+    each: &mut dyn FnMut(Place, RawItem),
 ) -> Result<(), RecordingError> {
-    // Lines are read as bytes so that one that is not UTF-8 is reported and skipped like
-    // any other malformed line, instead of ending the reading.
-    let mut line = Vec::new();
-    let mut number = 0;
-    loop {
-        line.clear();
-        let read =
-            reader
-                .read_until(b'\n', &mut line)
-                .map_err(|source| RecordingError::ReadLine {
-                    line: number + 1,
-                    source,
+    match Format::of(path) {
+        Format::Jsonl => {
+            let file = File::open(path).map_err(|source| RecordingError::Open {
+                path: path.display().to_string(),
+                source,
+            })?;
+            stream_jsonl(BufReader::with_capacity(1 << 18, file), max_item, each)
+        }
+        Format::Har => {
+            let file = File::open(path).map_err(|source| RecordingError::Open {
+                path: path.display().to_string(),
+                source,
+            })?;
+            stream_har(file, max_item, each)
+        }
+        Format::HarZip => {
+            let mut archive = open_zip(path)?;
+            let hars: Vec<usize> = (0..archive.len())
+                .filter(|index| {
+                    archive
+                        .name_for_index(*index)
+                        .is_some_and(|name| name.to_ascii_lowercase().ends_with(".har"))
+                })
+                .collect();
+            let [index] = hars[..] else {
+                return Err(RecordingError::Zip {
+                    path: path.display().to_string(),
+                    reason: format!(
+                        "it holds {} .har files; a HAR archive holds exactly one",
+                        hars.len()
+                    ),
+                });
+            };
+            let member = archive
+                .by_index(index)
+                .map_err(|error| RecordingError::Zip {
+                    path: path.display().to_string(),
+                    reason: error.to_string(),
                 })?;
-        if read == 0 {
-            return Ok(());
+            stream_har(member, max_item, each)
         }
-        number += 1;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let parsed = serde_json::from_slice::<Exchange>(&line).map_err(EntryError::NotAnExchange);
-        each(Place::Line(number), parsed);
     }
 }
 
-fn read_har(
-    reader: impl std::io::Read,
-    each: &mut dyn FnMut(Place, Result<Exchange, EntryError>),
+fn stream_har(
+    reader: impl Read,
+    max_item: usize,
+    each: &mut dyn FnMut(Place, RawItem),
 ) -> Result<(), RecordingError> {
-    let mut deserializer = serde_json::Deserializer::from_reader(reader);
-    HarDocument { each, count: 0 }
-        .deserialize(&mut deserializer)
-        .map_err(RecordingError::NotHar)
-}
-
-/// Streams `{"log": {"entries": [...]}}`, one entry at a time.
-struct HarDocument<'a> {
-    each: &'a mut dyn FnMut(Place, Result<Exchange, EntryError>),
-    count: usize,
-}
-
-impl<'de> DeserializeSeed<'de> for HarDocument<'_> {
-    type Value = ();
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for HarDocument<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a HAR object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "log" => map.next_value_seed(HarDocument {
-                    each: &mut *self.each,
-                    count: self.count,
-                })?,
-                "entries" => map.next_value_seed(HarEntries {
-                    each: &mut *self.each,
-                    count: &mut self.count,
-                })?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+    let mut splitter = Splitter::new(reader, max_item);
+    let mut count = 0;
+    while let Some(entry) = splitter.next_entry()? {
+        count += 1;
+        match entry {
+            RawEntry::Bytes { bytes, .. } => each(Place::Entry(count), RawItem::Bytes(bytes)),
+            RawEntry::TooLarge { size, .. } => {
+                each(Place::Entry(count), RawItem::TooLarge { size })
             }
         }
-        Ok(())
     }
+    Ok(())
 }
 
-struct HarEntries<'a, 'b> {
-    each: &'a mut dyn FnMut(Place, Result<Exchange, EntryError>),
-    count: &'b mut usize,
-}
-
-impl<'de> DeserializeSeed<'de> for HarEntries<'_, '_> {
-    type Value = ();
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for HarEntries<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an array of HAR entries")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(entry) = seq.next_element::<Value>()? {
-            *self.count += 1;
-            (self.each)(Place::Entry(*self.count), har_exchange(&entry));
+/// Lines are read as bytes, at most `max_item` of them kept, so that a line that is not
+/// UTF-8, or a file of random bytes without line breaks, is reported and skipped like any
+/// other malformed line instead of ending the reading or filling memory.
+fn stream_jsonl(
+    mut reader: impl BufRead,
+    max_item: usize,
+    each: &mut dyn FnMut(Place, RawItem),
+) -> Result<(), RecordingError> {
+    let mut line = Vec::new();
+    let mut size: u64 = 0;
+    let mut number = 0;
+    loop {
+        let chunk = reader
+            .fill_buf()
+            .map_err(|source| RecordingError::ReadLine {
+                line: number + 1,
+                source,
+            })?;
+        if chunk.is_empty() {
+            if size > 0 {
+                number += 1;
+                emit_line(number, &mut line, size, max_item, each);
+            }
+            return Ok(());
         }
-        Ok(())
-    }
-}
-
-fn har_headers(headers: &Value) -> Vec<(String, String)> {
-    headers
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|h| {
-            Some((
-                h["name"].as_str()?.to_ascii_lowercase(),
-                h["value"].as_str()?.to_owned(),
-            ))
-        })
-        .collect()
-}
-
-/// One HAR entry as an exchange.
-fn har_exchange(entry: &Value) -> Result<Exchange, EntryError> {
-    let request = &entry["request"];
-    let response = &entry["response"];
-    let method = request["method"]
-        .as_str()
-        .ok_or(EntryError::Missing("request.method"))?;
-    let url = request["url"]
-        .as_str()
-        .ok_or(EntryError::Missing("request.url"))?;
-    let url = reqwest::Url::parse(url).map_err(|error| EntryError::BadUrl(error.to_string()))?;
-    let path = match url.query() {
-        Some(query) => format!("{}?{query}", url.path()),
-        None => url.path().to_owned(),
-    };
-    let status = response["status"]
-        .as_u64()
-        .and_then(|s| u16::try_from(s).ok())
-        .ok_or(EntryError::Missing("response.status"))?;
-    if status == 0 {
-        // Browsers record aborted or blocked requests with status 0: there was no answer.
-        return Err(EntryError::NoAnswer);
-    }
-    let request_body = match request.pointer("/postData/text").and_then(Value::as_str) {
-        Some(text) if !text.is_empty() => {
-            Some(serde_json::from_str(text).map_err(EntryError::RequestBodyNotJson)?)
+        let (taken, complete) = match chunk.iter().position(|b| *b == b'\n') {
+            Some(end) => (end + 1, true),
+            None => (chunk.len(), false),
+        };
+        size += taken as u64;
+        if size <= max_item as u64 + 1 {
+            line.extend_from_slice(&chunk[..taken]);
+        } else {
+            line.clear();
         }
-        _ => None,
-    };
-    let content = &response["content"];
-    let text = content["text"].as_str().unwrap_or_default();
-    let response_body = if content["encoding"] == "base64" {
-        return Err(EntryError::Base64);
-    } else {
-        text.to_owned()
-    };
-    Ok(Exchange {
-        method: method.to_owned(),
-        path,
-        request_headers: har_headers(&request["headers"]),
-        request_body,
-        status,
-        response_headers: har_headers(&response["headers"]),
-        response_body,
+        reader.consume(taken);
+        if complete {
+            number += 1;
+            emit_line(number, &mut line, size, max_item, each);
+            size = 0;
+        }
+    }
+}
+
+fn emit_line(
+    number: usize,
+    line: &mut Vec<u8>,
+    size: u64,
+    max_item: usize,
+    each: &mut dyn FnMut(Place, RawItem),
+) {
+    if size > max_item as u64 + 1 {
+        each(Place::Line(number), RawItem::TooLarge { size });
+    } else if !line.iter().all(u8::is_ascii_whitespace) {
+        each(Place::Line(number), RawItem::Bytes(std::mem::take(line)));
+    }
+    line.clear();
+}
+
+/// An item of a recording as an exchange, with the origin it was sent to when the
+/// recording says (HAR); JSONL cassettes hold paths only.
+///
+/// # Errors
+/// [`EntryError`] when the item is not an exchange.
+pub fn parse(
+    format: Format,
+    bytes: &[u8],
+    side: Option<&mut SideFiles>,
+    max_body: usize,
+) -> Result<(Exchange, Option<Target>), EntryError> {
+    match format {
+        Format::Jsonl => serde_json::from_slice::<Exchange>(bytes)
+            .map(|exchange| (exchange, None))
+            .map_err(EntryError::NotAnExchange),
+        Format::Har | Format::HarZip => {
+            har::exchange(bytes, side, max_body).map(|(exchange, target)| (exchange, Some(target)))
+        }
+    }
+}
+
+/// The largest body `read` decodes.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Reads a recording, calling `each` with every exchange (or the reason it could not be
+/// read) in order: the simple, sequential reader (`verify` has its own pipeline). An item
+/// over [`DEFAULT_MAX_BODY_BYTES`] comes as [`EntryError::BodyTooLarge`].
+///
+/// # Errors
+/// As [`stream`].
+pub fn read(
+    path: &Path,
+    each: &mut dyn FnMut(Place, Result<Exchange, EntryError>),
+) -> Result<(), RecordingError> {
+    let format = Format::of(path);
+    let mut side = SideSource::of(path).open()?;
+    let max_item = DEFAULT_MAX_BODY_BYTES * 2;
+    stream(path, max_item, &mut |place, item| match item {
+        RawItem::Bytes(bytes) => each(
+            place,
+            parse(format, &bytes, side.as_mut(), DEFAULT_MAX_BODY_BYTES).map(|(e, _)| e),
+        ),
+        RawItem::TooLarge { .. } => each(
+            place,
+            Err(EntryError::BodyTooLarge {
+                limit: DEFAULT_MAX_BODY_BYTES,
+            }),
+        ),
     })
 }

@@ -12,6 +12,24 @@ use crate::check::{Check, Failure};
 /// How many failures a case keeps in full; the rest are counted.
 pub const MAX_FAILURES_PER_CASE: usize = 1000;
 
+/// How many input errors a case keeps in full; the rest are counted, so that a file of
+/// garbage gives a bounded report.
+pub const MAX_ERRORS_PER_CASE: usize = 100;
+
+/// What `verify` read of one recording.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Entries {
+    /// Items read (lines or entries).
+    pub read: usize,
+    /// Items checked.
+    pub checked: usize,
+    /// Items not checked, by reason (`other host`, `CORS preflight`, …).
+    pub skipped: BTreeMap<String, usize>,
+    /// Checked exchanges whose response body the recording does not hold (the body was not
+    /// checked).
+    pub bodies_not_recorded: usize,
+}
+
 /// One case of a report: a scenario of `run`, or a file of `verify`.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Case {
@@ -25,11 +43,28 @@ pub struct Case {
     pub failures: Vec<Failure>,
     /// How many failures there were in all.
     pub failure_count: usize,
+    /// How many failures there were, per check.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub failures_by_check: BTreeMap<String, usize>,
+    /// How many failures there were, per operation id (`(none)` for unknown operations).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub failures_by_operation: BTreeMap<String, usize>,
     /// Why the case was skipped, if it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
-    /// Input errors (malformed lines, unreadable files, scenario errors), with their place.
+    /// Input errors (malformed lines, unreadable files, scenario errors), with their place;
+    /// at most [`MAX_ERRORS_PER_CASE`] when added with [`Case::error`].
     pub errors: Vec<String>,
+    /// Input errors counted but not kept.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub errors_omitted: usize,
+    /// (`verify`) what was read, checked and skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entries: Option<Entries>,
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 impl Case {
@@ -52,13 +87,65 @@ impl Case {
         }
     }
 
-    /// Adds failures (keeping at most [`MAX_FAILURES_PER_CASE`]).
+    /// Adds failures (keeping at most [`MAX_FAILURES_PER_CASE`], counting all).
     pub fn failed(&mut self, failures: impl IntoIterator<Item = Failure>) {
         for failure in failures {
             self.failure_count += 1;
+            *self
+                .failures_by_check
+                .entry(failure.check.name().to_owned())
+                .or_default() += 1;
+            *self
+                .failures_by_operation
+                .entry(
+                    failure
+                        .operation_id
+                        .clone()
+                        .unwrap_or_else(|| "(none)".to_owned()),
+                )
+                .or_default() += 1;
             if self.failures.len() < MAX_FAILURES_PER_CASE {
                 self.failures.push(failure);
             }
+        }
+    }
+
+    /// Adds an input error (keeping at most [`MAX_ERRORS_PER_CASE`], counting all).
+    pub fn error(&mut self, error: String) {
+        if self.errors.len() < MAX_ERRORS_PER_CASE {
+            self.errors.push(error);
+        } else {
+            self.errors_omitted += 1;
+        }
+    }
+
+    /// How many input errors there were in all.
+    pub fn error_count(&self) -> usize {
+        self.errors.len() + self.errors_omitted
+    }
+
+    /// Adds another case's checks, failures and errors to this one (its name, skip reason
+    /// and entries are not taken).
+    pub fn absorb(&mut self, other: Case) {
+        self.checks += other.checks;
+        for (name, count) in other.checks_by_name {
+            *self.checks_by_name.entry(name).or_default() += count;
+        }
+        self.failure_count += other.failure_count;
+        for failure in other.failures {
+            if self.failures.len() < MAX_FAILURES_PER_CASE {
+                self.failures.push(failure);
+            }
+        }
+        for (name, count) in other.failures_by_check {
+            *self.failures_by_check.entry(name).or_default() += count;
+        }
+        for (name, count) in other.failures_by_operation {
+            *self.failures_by_operation.entry(name).or_default() += count;
+        }
+        self.errors_omitted += other.errors_omitted;
+        for error in other.errors {
+            self.error(error);
         }
     }
 
@@ -138,6 +225,36 @@ pub fn describe(failure: &Failure) -> String {
     text
 }
 
+/// `name 3, other 1`.
+fn counts(counts: &BTreeMap<String, usize>) -> String {
+    counts
+        .iter()
+        .map(|(name, count)| format!("{name} {count}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What `verify` read of a recording, in one line.
+fn entries_line(entries: &Entries) -> String {
+    let skipped: usize = entries.skipped.values().sum();
+    let mut line = format!(
+        "    entries: {} read, {} checked, {skipped} not checked",
+        entries.read, entries.checked
+    );
+    if skipped > 0 {
+        let _ = write!(line, " ({})", counts(&entries.skipped));
+    }
+    if entries.bodies_not_recorded > 0 {
+        let _ = write!(
+            line,
+            "; {} response bodies not recorded (not checked; --strict fails them)",
+            entries.bodies_not_recorded
+        );
+    }
+    line.push('\n');
+    line
+}
+
 /// The human report.
 pub fn human(report: &Report, style: Style) -> String {
     let mut out = format!("{}\nspec: {}\n\n", report.title, report.spec);
@@ -162,7 +279,7 @@ pub fn human(report: &Report, style: Style) -> String {
                 style.paint("31", "ERROR"),
                 case.name,
                 case.checks,
-                case.errors.len()
+                case.error_count()
             )
         } else {
             failed += 1;
@@ -176,6 +293,17 @@ pub fn human(report: &Report, style: Style) -> String {
         };
         out.push_str(&mark);
         out.push('\n');
+        if let Some(entries) = &case.entries {
+            out.push_str(&entries_line(entries));
+        }
+        if case.entries.is_some() && case.failure_count > 0 {
+            let _ = writeln!(
+                out,
+                "    failures by check: {}; by operation: {}",
+                counts(&case.failures_by_check),
+                counts(&case.failures_by_operation)
+            );
+        }
         for failure in &case.failures {
             out.push_str("    ");
             out.push_str(&describe(failure));
@@ -190,6 +318,9 @@ pub fn human(report: &Report, style: Style) -> String {
         }
         for error in &case.errors {
             let _ = writeln!(out, "    {} {error}", style.paint("31", "error:"));
+        }
+        if case.errors_omitted > 0 {
+            let _ = writeln!(out, "    … and {} more input errors", case.errors_omitted);
         }
     }
     let _ = writeln!(

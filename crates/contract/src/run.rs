@@ -300,6 +300,7 @@ impl Runner {
                 status,
                 response_headers,
                 response_body: text,
+                body_recorded: true,
             };
             self.inspect(&exchange);
             if status == 429 && !expect.contains(&429) {

@@ -76,14 +76,21 @@ pub struct Operation {
 
 impl Operation {
     /// Whether a concrete path matches the template.
+    ///
+    /// Matching is exact, as OpenAPI 3.1.0 §4.8.8 defines it: the same number of segments
+    /// (so `/v1/users/` is not `/v1/users`), each literal segment equal once
+    /// percent-decoded (RFC 3986 §2.1), and each templated segment non-empty.
     pub fn matches(&self, path: &str) -> bool {
-        let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-        parts.len() == self.segments.len()
+        let parts = path.split('/');
+        parts.clone().count() == self.segments.len()
             && parts
-                .iter()
                 .zip(&self.segments)
                 .all(|(part, segment)| match segment {
-                    Some(literal) => literal == part,
+                    Some(literal) => {
+                        literal == part
+                            || percent_encoding::percent_decode_str(part).decode_utf8_lossy()
+                                == *literal
+                    }
                     None => !part.is_empty(),
                 })
     }

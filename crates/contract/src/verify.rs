@@ -1,39 +1,394 @@
 //! `verify`: recorded exchanges checked offline, request and response.
+//!
+//! A recording is read as a stream (see [`crate::record::stream`]); each item is parsed once
+//! from its own bytes, sorted into what belongs to the API and what does not (other hosts,
+//! CORS preflights, `HEAD`, redirects, `304`s, answers that never came), and checked. With
+//! `jobs` above 1 the items are parsed and checked on that many threads while this one reads;
+//! the results are taken in file order, so reports do not depend on the number of jobs.
 
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
 
-use crate::check::{Scope, check_exchange};
-use crate::record::{Place, read};
-use crate::report::Case;
+use crate::check::{Check, Exchange, Failure, Scope, Verdict, check_exchange};
+use crate::har::{SideFiles, Target};
+use crate::record::{self, Format, Place, RawItem, SideSource};
+use crate::report::{Case, Entries};
 use crate::spec::Spec;
 
-/// Checks every exchange of one recording; the case holds the failures (each naming its
-/// line or entry) and the malformed items.
-pub fn verify_file(spec: &Spec, path: &Path, progress: &mut dyn FnMut(usize)) -> Case {
-    let mut case = Case::new(path.display().to_string());
-    let mut seen = 0usize;
-    let result = read(path, &mut |place: Place, exchange| {
-        seen += 1;
-        if seen.is_multiple_of(10_000) {
-            progress(seen);
+/// How to verify.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Threads that parse and check items (at least 1).
+    pub jobs: usize,
+    /// The base URLs of the API: HAR entries sent elsewhere are skipped and counted. Empty:
+    /// the spec's `servers`.
+    pub base_urls: Vec<String>,
+    /// Report a body the recording does not hold as a failure instead of "not checked".
+    pub strict: bool,
+    /// The largest body checked, in bytes (decoded); an entry with a larger one is skipped
+    /// and counted as too large.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            jobs: 1,
+            base_urls: Vec::new(),
+            strict: false,
+            max_body_bytes: record::DEFAULT_MAX_BODY_BYTES,
         }
-        match exchange {
-            Ok(exchange) => {
-                let verdict = check_exchange(spec, &exchange, Scope { request: true });
-                case.ran(&verdict.checks);
-                case.failed(verdict.failures.into_iter().map(|mut failure| {
-                    failure.path = format!("{} ({place})", failure.path);
-                    failure
-                }));
-            }
-            Err(error) => case.errors.push(format!("{place}: {error} (skipped)")),
-        }
-    });
-    if let Err(error) = result {
-        case.errors.push(error.to_string());
-    } else if seen == 0 {
-        case.errors
-            .push("no exchanges in this recording: nothing was checked".to_owned());
     }
+}
+
+/// Why an item was not checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Skip {
+    /// Sent to a host that is not the API (analytics, CDNs in browser recordings).
+    OtherHost,
+    /// A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`, Fetch standard
+    /// §3.2.2) the spec does not document.
+    Preflight,
+    /// A `HEAD` request the spec does not document.
+    Head,
+    /// A redirect (3xx other than 304) the spec does not document.
+    Redirect,
+    /// `304 Not Modified` (RFC 9110 §15.4.5), a cache revalidation the spec does not document.
+    NotModified,
+    /// No answer was recorded: status 0 (browsers, for blocked or aborted requests) or -1
+    /// (Playwright, for failed ones).
+    NoResponse,
+    /// The item, or a body in it, is larger than `--max-body-bytes`.
+    TooLarge,
+}
+
+impl Skip {
+    /// The reason as reports print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Skip::OtherHost => "other host",
+            Skip::Preflight => "CORS preflight",
+            Skip::Head => "HEAD",
+            Skip::Redirect => "redirect",
+            Skip::NotModified => "304 not modified",
+            Skip::NoResponse => "no response",
+            Skip::TooLarge => "too large",
+        }
+    }
+}
+
+/// What became of one item.
+enum Outcome {
+    Checked(Verdict),
+    Skipped(Skip),
+    Error(String),
+}
+
+/// The API's base URLs as `(origin, path prefix)`.
+struct Bases(Vec<(String, String)>);
+
+impl Bases {
+    fn new(spec: &Spec, given: &[String]) -> Result<Self, String> {
+        let urls: Vec<String> = if given.is_empty() {
+            spec.doc["servers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|server| server["url"].as_str().map(str::to_owned))
+                .collect()
+        } else {
+            given.to_vec()
+        };
+        let mut bases = Vec::new();
+        for url in urls {
+            match reqwest::Url::parse(&url) {
+                Ok(parsed) if parsed.has_host() => bases.push((
+                    parsed.origin().ascii_serialization(),
+                    parsed.path().trim_end_matches('/').to_owned(),
+                )),
+                // A server URL relative to the document says nothing about hosts.
+                _ if given.is_empty() => {}
+                _ => return Err(format!("--base-url {url:?} is not an absolute URL")),
+            }
+        }
+        Ok(Self(bases))
+    }
+
+    /// The path relative to the API's base, or `None` when the request went elsewhere.
+    fn relative(&self, target: &Target) -> Option<String> {
+        if self.0.is_empty() {
+            return Some(target.path.clone());
+        }
+        self.0.iter().find_map(|(origin, prefix)| {
+            if *origin != target.origin {
+                return None;
+            }
+            let rest = target.path.strip_prefix(prefix.as_str())?;
+            (rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'))
+                .then(|| format!("/{}", rest.trim_start_matches('/')))
+        })
+    }
+}
+
+/// Why the exchange is not the API's business to answer as documented, if it is not.
+fn skip_reason(spec: &Spec, exchange: &Exchange) -> Option<Skip> {
+    if exchange.status == 0 {
+        return Some(Skip::NoResponse);
+    }
+    let operation = spec.operation(&exchange.method, exchange.path_only());
+    let documented = operation.is_some_and(|op| op.response(exchange.status).is_some());
+    if operation.is_none() {
+        if exchange.method.eq_ignore_ascii_case("OPTIONS")
+            && exchange
+                .request_header("access-control-request-method")
+                .is_some()
+        {
+            return Some(Skip::Preflight);
+        }
+        if exchange.method.eq_ignore_ascii_case("HEAD") {
+            return Some(Skip::Head);
+        }
+    }
+    if !documented && exchange.status == 304 {
+        return Some(Skip::NotModified);
+    }
+    if !documented && (300..400).contains(&exchange.status) {
+        return Some(Skip::Redirect);
+    }
+    None
+}
+
+/// What is done to each item, on any thread.
+struct Worker<'a> {
+    spec: &'a Spec,
+    bases: &'a Bases,
+    options: &'a Options,
+    format: Format,
+    side: Option<SideFiles>,
+}
+
+impl Worker<'_> {
+    fn outcome(&mut self, item: RawItem) -> Outcome {
+        let bytes = match item {
+            RawItem::Bytes(bytes) => bytes,
+            RawItem::TooLarge { .. } => return Outcome::Skipped(Skip::TooLarge),
+        };
+        let parsed = record::parse(
+            self.format,
+            &bytes,
+            self.side.as_mut(),
+            self.options.max_body_bytes,
+        );
+        let (mut exchange, target) = match parsed {
+            Ok(parsed) => parsed,
+            Err(record::EntryError::BodyTooLarge { .. }) => {
+                return Outcome::Skipped(Skip::TooLarge);
+            }
+            Err(error) => return Outcome::Error(error.to_string()),
+        };
+        if let Some(target) = target {
+            match self.bases.relative(&target) {
+                Some(path) => exchange.path = path,
+                None => return Outcome::Skipped(Skip::OtherHost),
+            }
+        }
+        if let Some(skip) = skip_reason(self.spec, &exchange) {
+            return Outcome::Skipped(skip);
+        }
+        let mut verdict = check_exchange(self.spec, &exchange, Scope { request: true });
+        if verdict.body_not_recorded && self.options.strict {
+            let check = if exchange.status < 400 {
+                Check::ResponseSchema
+            } else {
+                Check::ErrorBody
+            };
+            verdict.checks.push(check);
+            verdict.failures.push(Failure {
+                check,
+                operation_id: verdict.operation_id.clone(),
+                method: exchange.method.to_uppercase(),
+                path: exchange.path_only().to_owned(),
+                status: exchange.status,
+                pointer: None,
+                schema_location: None,
+                keyword: None,
+                expected: "a recorded body (--strict)".to_owned(),
+                actual: "the recording does not hold the body".to_owned(),
+            });
+        }
+        Outcome::Checked(verdict)
+    }
+}
+
+/// Adds one item's outcome to the case.
+fn tally(case: &mut Case, entries: &mut Entries, place: &Place, outcome: Outcome) {
+    entries.read += 1;
+    match outcome {
+        Outcome::Checked(verdict) => {
+            entries.checked += 1;
+            if verdict.body_not_recorded {
+                entries.bodies_not_recorded += 1;
+            }
+            case.ran(&verdict.checks);
+            case.failed(verdict.failures.into_iter().map(|mut failure| {
+                failure.path = format!("{} ({place})", failure.path);
+                failure
+            }));
+        }
+        Outcome::Skipped(skip) => {
+            *entries.skipped.entry(skip.name().to_owned()).or_default() += 1;
+        }
+        Outcome::Error(error) => case.error(format!("{place}: {error} (skipped)")),
+    }
+}
+
+/// Checks every exchange of one recording; the case holds the failures (each naming its
+/// line or entry), the malformed items, and the counts of what was read, checked and
+/// skipped by reason.
+pub fn verify_file(
+    spec: &Spec,
+    path: &Path,
+    options: &Options,
+    progress: &mut dyn FnMut(usize),
+) -> Case {
+    let mut case = Case::new(path.display().to_string());
+    let mut entries = Entries::default();
+    let bases = match Bases::new(spec, &options.base_urls) {
+        Ok(bases) => bases,
+        Err(error) => {
+            case.error(error);
+            return case;
+        }
+    };
+    let side = SideSource::of(path);
+    let format = Format::of(path);
+    // An item holds at most two bodies and the rest of an entry.
+    let max_item = options
+        .max_body_bytes
+        .saturating_mul(2)
+        .saturating_add(1 << 20);
+    let result = if options.jobs <= 1 {
+        match side.open() {
+            Ok(side) => {
+                let mut worker = Worker {
+                    spec,
+                    bases: &bases,
+                    options,
+                    format,
+                    side,
+                };
+                record::stream(path, max_item, &mut |place, item| {
+                    let outcome = worker.outcome(item);
+                    tally(&mut case, &mut entries, &place, outcome);
+                    if entries.read.is_multiple_of(10_000) {
+                        progress(entries.read);
+                    }
+                })
+            }
+            Err(error) => Err(error),
+        }
+    } else {
+        parallel(
+            spec,
+            path,
+            options,
+            &bases,
+            &side,
+            format,
+            max_item,
+            &mut case,
+            &mut entries,
+            progress,
+        )
+    };
+    if let Err(error) = result {
+        case.error(error.to_string());
+    } else if entries.read == 0 {
+        case.error("no exchanges in this recording: nothing was checked".to_owned());
+    }
+    case.entries = Some(entries);
     case
+}
+
+type Job = (usize, Place, RawItem);
+type Done = (usize, Place, Outcome);
+
+/// Reads on this thread, parses and checks on `options.jobs` threads, tallies in order.
+#[allow(clippy::too_many_arguments)]
+fn parallel(
+    spec: &Spec,
+    path: &Path,
+    options: &Options,
+    bases: &Bases,
+    side: &SideSource,
+    format: Format,
+    max_item: usize,
+    case: &mut Case,
+    entries: &mut Entries,
+    progress: &mut dyn FnMut(usize),
+) -> Result<(), record::RecordingError> {
+    let jobs = options.jobs;
+    // Bounded queues keep memory flat: the reader waits when the workers are behind, and at
+    // most `4 * jobs` items are in flight or waiting to be tallied in order.
+    let (work, queue): (SyncSender<Job>, Receiver<Job>) = sync_channel(jobs * 2);
+    let queue = Arc::new(Mutex::new(queue));
+    let (done, results): (SyncSender<Done>, Receiver<Done>) = sync_channel(jobs * 2);
+    let mut handles = Vec::new();
+    for _ in 0..jobs {
+        handles.push(side.open()?);
+    }
+    std::thread::scope(|scope| {
+        for side in handles {
+            let queue = queue.clone();
+            let done = done.clone();
+            scope.spawn(move || {
+                let mut worker = Worker {
+                    spec,
+                    bases,
+                    options,
+                    format,
+                    side,
+                };
+                loop {
+                    let job = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                    let Ok((index, place, item)) = job else {
+                        return;
+                    };
+                    if done.send((index, place, worker.outcome(item))).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done);
+        let tallier = scope.spawn(move || {
+            let mut case = Case::new(String::new());
+            let mut entries = Entries::default();
+            let mut waiting: BTreeMap<usize, (Place, Outcome)> = BTreeMap::new();
+            let mut next = 0;
+            for (index, place, outcome) in results {
+                waiting.insert(index, (place, outcome));
+                while let Some((place, outcome)) = waiting.remove(&next) {
+                    tally(&mut case, &mut entries, &place, outcome);
+                    next += 1;
+                }
+            }
+            (case, entries)
+        });
+        let mut index = 0;
+        let result = record::stream(path, max_item, &mut |place, item| {
+            let _ = work.send((index, place, item));
+            index += 1;
+            if index % 10_000 == 0 {
+                progress(index);
+            }
+        });
+        drop(work);
+        let (tallied, counted) = tallier.join().unwrap_or_default();
+        case.absorb(tallied);
+        *entries = counted;
+        result
+    })
 }

@@ -11,14 +11,44 @@ use super::{Global, finish};
 /// Arguments of `verify`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The recordings.
+    /// The recordings: JSONL cassettes, HAR files (`.har`, UTF-8 with or without a
+    /// byte-order mark, bodies inline, base64 or in side files beside it) or HAR archives
+    /// (`.zip` holding one `.har` and its side files, as Playwright writes them).
     #[arg(required = true)]
     files: Vec<PathBuf>,
+    /// The API's base URL (repeatable): HAR entries sent to other hosts are skipped and
+    /// counted, and a path prefix of the base URL is removed before matching. Default: the
+    /// spec's `servers`.
+    #[arg(long = "base-url", value_name = "URL")]
+    base_urls: Vec<String>,
+    /// Threads that parse and check entries (default: the machine's cores). Results come in
+    /// file order whatever the number.
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Fail exchanges whose response body the recording does not hold, instead of counting
+    /// them as not checked.
+    #[arg(long)]
+    strict: bool,
+    /// The largest body checked, in bytes (decoded); entries with larger bodies are skipped
+    /// and counted as too large.
+    #[arg(long, value_name = "BYTES", default_value_t = balampay_contract::record::DEFAULT_MAX_BODY_BYTES)]
+    max_body_bytes: usize,
 }
 
 /// Verifies every file into one report; progress goes to standard error on a terminal.
 pub fn execute(global: &Global, args: Args, out: &mut dyn Write) -> Result<Outcome> {
     let spec = global.load_spec()?;
+    let jobs = match args.jobs {
+        Some(0) => anyhow::bail!("--jobs must be at least 1"),
+        Some(jobs) => jobs,
+        None => std::thread::available_parallelism().map_or(1, usize::from),
+    };
+    let options = balampay_contract::verify::Options {
+        jobs,
+        base_urls: args.base_urls,
+        strict: args.strict,
+        max_body_bytes: args.max_body_bytes,
+    };
     let progress_on = std::io::stderr().is_terminal();
     let mut report = Report {
         title: "verify recordings".to_owned(),
@@ -34,6 +64,7 @@ pub fn execute(global: &Global, args: Args, out: &mut dyn Write) -> Result<Outco
         report.cases.push(balampay_contract::verify::verify_file(
             &spec,
             file,
+            &options,
             &mut progress,
         ));
         if progress_on {
