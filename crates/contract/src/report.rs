@@ -247,8 +247,13 @@ fn entries_line(entries: &Entries) -> String {
     if entries.bodies_not_recorded > 0 {
         let _ = write!(
             line,
-            "; {} response bodies not recorded (not checked; --strict fails them)",
-            entries.bodies_not_recorded
+            "; {} response bod{} not recorded (not checked; --strict fails them)",
+            entries.bodies_not_recorded,
+            if entries.bodies_not_recorded == 1 {
+                "y"
+            } else {
+                "ies"
+            }
         );
     }
     line.push('\n');

@@ -307,6 +307,16 @@ pub fn verify_file(
         case.error(error.to_string());
     } else if entries.read == 0 {
         case.error("no exchanges in this recording: nothing was checked".to_owned());
+    } else if entries.checked == 0 && case.error_count() == 0 {
+        let reasons: Vec<String> = entries
+            .skipped
+            .iter()
+            .map(|(reason, count)| format!("{reason} {count}"))
+            .collect();
+        case.error(format!(
+            "nothing was checked: every entry was skipped ({}); if the API's entries are among them, give its address with --base-url",
+            reasons.join(", ")
+        ));
     }
     case.entries = Some(entries);
     case

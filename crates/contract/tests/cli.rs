@@ -736,3 +736,192 @@ fn junit_reports_are_well_formed_xml_whatever_the_messages_hold() {
         balampay_contract::diff::junit(&changes, balampay_contract::diff::Severity::Compatible);
     roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
 }
+
+#[derive(Deserialize)]
+struct RecordingCase {
+    file: String,
+    #[serde(default)]
+    args: Vec<String>,
+    why: String,
+    exit: i32,
+    read: usize,
+    checked: usize,
+    skipped: BTreeMap<String, usize>,
+    bodies_not_recorded: usize,
+    failures: Vec<(String, Option<String>)>,
+}
+
+/// Recordings shaped as real tools write them (`tests/fixtures/recordings/`, made by its
+/// `make_fixtures.py` from the exporters' documented output): each gives the exit code, the
+/// counts and the failures its manifest says, on one thread and on three.
+#[test]
+fn recordings_as_real_tools_write_them() {
+    let dir = root().join("tests/fixtures/recordings");
+    let manifest: BTreeMap<String, RecordingCase> = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("manifest.json")).expect("manifest"),
+    )
+    .expect("manifest shape");
+    let out = std::env::temp_dir().join(format!("contract-recordings-{}", std::process::id()));
+    std::fs::create_dir_all(&out).expect("temp dir");
+    for (name, case) in &manifest {
+        let mut reports = Vec::new();
+        for jobs in ["1", "3"] {
+            let report = out.join(format!("{name}-{jobs}.json"));
+            let file = dir.join(&case.file).display().to_string();
+            let mut args = vec![
+                "verify",
+                "--jobs",
+                jobs,
+                "--json",
+                report.to_str().expect("utf-8 path"),
+            ];
+            args.extend(case.args.iter().map(String::as_str));
+            args.push(&file);
+            let (status, stdout, stderr) = cli(&args);
+            assert_eq!(
+                status, case.exit,
+                "{name} ({}):\n{stdout}{stderr}",
+                case.why
+            );
+            let report: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&report).expect("report"))
+                    .expect("JSON report");
+            let found = &report["cases"][0];
+            let entries = &found["entries"];
+            assert_eq!(entries["read"], case.read, "{name}: {stdout}");
+            assert_eq!(entries["checked"], case.checked, "{name}: {stdout}");
+            assert_eq!(
+                serde_json::from_value::<BTreeMap<String, usize>>(entries["skipped"].clone())
+                    .expect("counts"),
+                case.skipped,
+                "{name}: {stdout}"
+            );
+            assert_eq!(
+                entries["bodies_not_recorded"], case.bodies_not_recorded,
+                "{name}: {stdout}"
+            );
+            let failures: Vec<(String, Option<String>)> = found["failures"]
+                .as_array()
+                .expect("failures")
+                .iter()
+                .map(|f| {
+                    (
+                        f["check"].as_str().expect("check").to_owned(),
+                        f["pointer"].as_str().map(str::to_owned),
+                    )
+                })
+                .collect();
+            // A value that breaks a pattern and a length fails two keywords at one pointer:
+            // the manifest names each failing pointer once per keyword.
+            assert_eq!(failures.len(), case.failures.len(), "{name}:\n{stdout}");
+            for failure in &failures {
+                assert!(
+                    case.failures.contains(failure),
+                    "{name}: unexpected {failure:?}:\n{stdout}"
+                );
+            }
+            for expected in &case.failures {
+                assert!(
+                    failures.contains(expected),
+                    "{name}: no {expected:?}:\n{stdout}"
+                );
+            }
+            reports.push(found.clone());
+        }
+        assert_eq!(reports[0], reports[1], "{name}: --jobs changed the report");
+    }
+    std::fs::remove_dir_all(&out).expect("clean up");
+}
+
+#[test]
+fn bad_input_is_located_and_bounded() {
+    let dir = std::env::temp_dir().join(format!("contract-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+
+    // Random bytes, with and without line breaks: exit 2, a report of bounded size.
+    let mut noise = Vec::with_capacity(4 << 20);
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    while noise.len() < 4 << 20 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        noise.extend_from_slice(&state.to_le_bytes());
+    }
+    for (name, bytes) in [
+        ("noise.jsonl", noise.clone()),
+        ("noise.har", noise.clone()),
+        ("xs.jsonl", b"x\n".repeat(200_000)),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, &bytes).expect("write");
+        let (status, stdout, stderr) = cli(&["verify", path.to_str().expect("path")]);
+        assert_eq!(status, 2, "{name}: {stderr}");
+        assert!(
+            stdout.len() < 64 * 1024,
+            "{name}: a {} byte report",
+            stdout.len()
+        );
+        if name == "xs.jsonl" {
+            assert!(
+                stdout.contains("… and 199900 more input errors"),
+                "{stdout}"
+            );
+            assert!(stdout.contains("line 100: not an exchange"), "{stdout}");
+        }
+        if name == "noise.har" {
+            assert!(
+                stdout.contains("not a HAR document: expected a JSON object"),
+                "{stdout}"
+            );
+        }
+    }
+
+    // A HAR whose third entry is broken: that entry is named, the others are checked.
+    let har = std::fs::read_to_string(cassettes().join("clean.har")).expect("har");
+    let mut doc: serde_json::Value = serde_json::from_str(&har).expect("json");
+    doc["log"]["entries"][2]["response"]["status"] = "two hundred".into();
+    let broken = dir.join("broken-entry.har");
+    std::fs::write(&broken, serde_json::to_string_pretty(&doc).expect("json")).expect("write");
+    let (status, stdout, _) = cli(&["verify", broken.to_str().expect("path")]);
+    assert_eq!(status, 2, "{stdout}");
+    assert!(
+        stdout.contains("entry 3: response.status is missing"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("3 read, 2 checked"), "{stdout}");
+
+    // A HAR cut off in the middle: located by line.
+    let cut = dir.join("cut.har");
+    std::fs::write(&cut, &har[..har.len() / 2]).expect("write");
+    let (status, stdout, _) = cli(&["verify", cut.to_str().expect("path")]);
+    assert_eq!(status, 2, "{stdout}");
+    assert!(
+        stdout.contains("the file ends inside a value at line"),
+        "{stdout}"
+    );
+
+    // A body over --max-body-bytes is not decoded: the entry is counted as too large.
+    let (status, stdout, _) = cli(&[
+        "verify",
+        "--max-body-bytes",
+        "100",
+        "tests/fixtures/recordings/fiddler-bom.har",
+    ]);
+    assert_eq!(status, 2, "nothing was checked: {stdout}");
+    assert!(stdout.contains("too large 1"), "{stdout}");
+
+    // Bytes that are not UTF-8 in a webhook payload are located.
+    let payload = dir.join("latin1.json");
+    std::fs::write(
+        &payload,
+        b"{\"event\": \"user.created\",\n \"data\": {\"email\": \"jos\xe9@example.com\"}}",
+    )
+    .expect("write");
+    let (status, stdout, _) = cli(&["webhooks", "validate", payload.to_str().expect("path")]);
+    assert_eq!(status, 2, "{stdout}");
+    assert!(
+        stdout.contains("not UTF-8 at line 2, column 24"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
