@@ -824,6 +824,7 @@ impl Runner {
             self.spec.clone(),
             None,
             Arc::new(|_| {}),
+            crate::webhooks::Keep::All,
         )
         .await
         .map_err(|error| format!("cannot listen for webhooks on loopback: {error}"))?;
@@ -879,8 +880,7 @@ impl Runner {
                     .filter(|expected| {
                         !seen.iter().any(|d| {
                             d.event.as_deref() == Some(expected.event)
-                                && serde_json::from_str::<Value>(&d.body)
-                                    .is_ok_and(|v| v["data"][expected.key] == expected.id.as_str())
+                                && d.ids.get(expected.key) == Some(&expected.id)
                         })
                     })
                     .map(|expected| format!("{} for {}", expected.event, expected.id))

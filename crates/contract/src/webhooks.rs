@@ -1,8 +1,10 @@
 //! Webhook payloads: validating files and directories of them, and listening for live
 //! deliveries on a loopback address.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use balampay_client::WebhookSecret;
@@ -147,8 +149,36 @@ pub struct Delivery {
     pub signature: Option<Result<(), String>>,
     /// Schema failures (or the reason the body could not be checked).
     pub problems: Result<Vec<Failure>, PayloadError>,
-    /// The raw body.
-    pub body: String,
+    /// The identifiers of the payload's `data` (`id`, `user_id`, `event_id`), by name: what
+    /// a test needs to match a delivery to what caused it. The body itself is not kept, so
+    /// that a long-running listener's memory does not grow with what it receives.
+    pub ids: BTreeMap<String, String>,
+}
+
+impl Delivery {
+    /// Whether the signature (when checked) and the payload are right.
+    pub fn ok(&self) -> bool {
+        self.signature.as_ref().is_none_or(Result::is_ok)
+            && self.problems.as_ref().is_ok_and(Vec::is_empty)
+    }
+}
+
+/// Which deliveries a listener keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// Every delivery, for a test run that inspects them afterwards.
+    All,
+    /// None: only the counts (a long-running `webhooks listen`).
+    Counts,
+}
+
+/// How many deliveries a listener has seen.
+#[derive(Debug, Default)]
+pub struct Counts {
+    /// Deliveries received.
+    pub total: AtomicUsize,
+    /// Deliveries with a bad signature or payload.
+    pub bad: AtomicUsize,
 }
 
 /// A webhook receiver on a loopback address: every delivery is signature-checked (with a
@@ -157,8 +187,10 @@ pub struct Delivery {
 pub struct Listener {
     /// The address it listens on.
     pub addr: SocketAddr,
-    /// Every delivery so far.
+    /// Every delivery so far (with [`Keep::All`]).
     pub deliveries: Arc<Mutex<Vec<Delivery>>>,
+    /// How many deliveries there were, and how many were bad.
+    pub counts: Arc<Counts>,
     /// The secret signatures are checked with (none: not checked). It can be set after
     /// start, for endpoints whose secret is only known once they are registered.
     pub secret: Arc<Mutex<Option<WebhookSecret>>>,
@@ -171,12 +203,17 @@ impl Drop for Listener {
     }
 }
 
-/// Starts a listener. `on_delivery` is called for each delivery as it arrives.
+/// Starts a listener. `on_delivery` is called for each delivery as it arrives; `keep` says
+/// whether deliveries are kept for inspection or only counted.
+///
+/// # Errors
+/// The address cannot be bound.
 pub async fn listen(
     addr: SocketAddr,
     spec: Arc<Spec>,
     secret: Option<WebhookSecret>,
     on_delivery: Arc<dyn Fn(&Delivery) + Send + Sync>,
+    keep: Keep,
 ) -> std::io::Result<Listener> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
@@ -184,6 +221,8 @@ pub async fn listen(
     let secret = Arc::new(Mutex::new(secret));
     let shared_secret = secret.clone();
     let store = deliveries.clone();
+    let counts: Arc<Counts> = Arc::default();
+    let counter = counts.clone();
     let handler = move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
         let spec = spec.clone();
         let secret = shared_secret
@@ -191,33 +230,50 @@ pub async fn listen(
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         let store = store.clone();
+        let counter = counter.clone();
         let on_delivery = on_delivery.clone();
         async move {
             let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
             let signature = secret
                 .as_ref()
                 .map(|secret| secret.verify(header, &body).map_err(|e| e.to_string()));
-            let text = String::from_utf8_lossy(&body).into_owned();
-            let parsed = serde_json::from_str::<Value>(&text)
+            let parsed = serde_json::from_slice::<Value>(&body)
                 .map_err(|error| PayloadError::NotJson(error.to_string()));
             let event = parsed
                 .as_ref()
                 .ok()
                 .and_then(|v| v["event"].as_str().map(str::to_owned));
+            let ids = parsed
+                .as_ref()
+                .map(|payload| {
+                    ["id", "user_id", "event_id"]
+                        .iter()
+                        .filter_map(|key| {
+                            let id = payload["data"][*key].as_str()?;
+                            Some(((*key).to_owned(), id.to_owned()))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
             let problems = parsed.and_then(|payload| check_payload(&spec, &payload, "delivery"));
             let delivery = Delivery {
                 event,
                 signature,
                 problems,
-                body: text,
+                ids,
             };
             on_delivery(&delivery);
-            let ok = delivery.signature.as_ref().is_none_or(Result::is_ok)
-                && delivery.problems.as_ref().is_ok_and(Vec::is_empty);
-            store
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(delivery);
+            let ok = delivery.ok();
+            counter.total.fetch_add(1, Ordering::Relaxed);
+            if !ok {
+                counter.bad.fetch_add(1, Ordering::Relaxed);
+            }
+            if keep == Keep::All {
+                store
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(delivery);
+            }
             if ok {
                 axum::http::StatusCode::NO_CONTENT
             } else {
@@ -232,6 +288,7 @@ pub async fn listen(
     Ok(Listener {
         addr,
         deliveries,
+        counts,
         secret,
         task,
     })

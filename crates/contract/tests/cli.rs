@@ -467,6 +467,7 @@ async fn the_listener_checks_signatures_and_payloads() {
         spec,
         Some(secret.clone()),
         std::sync::Arc::new(|_| {}),
+        balampay_contract::webhooks::Keep::All,
     )
     .await
     .expect("listens");
@@ -924,4 +925,31 @@ fn bad_input_is_located_and_bounded() {
         "{stdout}"
     );
     std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[tokio::test]
+async fn a_counting_listener_keeps_no_deliveries() {
+    let spec = std::sync::Arc::new(Spec::published().expect("spec"));
+    let listener = balampay_contract::webhooks::listen(
+        "127.0.0.1:0".parse().expect("addr"),
+        spec,
+        None,
+        std::sync::Arc::new(|_| {}),
+        balampay_contract::webhooks::Keep::Counts,
+    )
+    .await
+    .expect("listens");
+    let valid = std::fs::read_to_string(
+        root().join("tests/fixtures/webhooks/valid/user.created--docs.json"),
+    )
+    .expect("fixture");
+    let http = reqwest::Client::new();
+    let url = format!("http://{}/hooks", listener.addr);
+    for body in [valid.clone(), valid, "not json".to_owned()] {
+        http.post(&url).body(body).send().await.expect("sent");
+    }
+    use std::sync::atomic::Ordering;
+    assert_eq!(listener.counts.total.load(Ordering::Relaxed), 3);
+    assert_eq!(listener.counts.bad.load(Ordering::Relaxed), 1);
+    assert!(listener.deliveries.lock().expect("lock").is_empty());
 }
