@@ -44,7 +44,7 @@ pub use balampay_openapi::pointer::escape as pointer_token;
 /// contract suite and the sandbox compile theirs (every `$ref` resolved inside the document).
 pub fn openapi_validator(doc: &Value, pointer: &str) -> Arc<jsonschema::Validator> {
     Compiler::new(Arc::new(doc.clone()))
-        .validator(pointer)
+        .and_then(|compiler| compiler.validator(pointer))
         .unwrap_or_else(|error| panic!("{error}"))
 }
 

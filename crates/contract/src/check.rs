@@ -248,9 +248,19 @@ impl Failure {
 
 /// Runs every check that applies to one exchange.
 pub fn check_exchange(spec: &Spec, exchange: &Exchange, scope: Scope) -> Verdict {
+    check_matched(
+        spec.operation(&exchange.method, exchange.path_only()),
+        exchange,
+        scope,
+    )
+}
+
+/// Runs every check that applies to one exchange whose operation was already looked up
+/// (`None`: the request matches no operation of the spec).
+pub fn check_matched(operation: Option<&Operation>, exchange: &Exchange, scope: Scope) -> Verdict {
     let mut verdict = Verdict::default();
     verdict.checks.push(Check::KnownOperation);
-    let Some(operation) = spec.operation(&exchange.method, exchange.path_only()) else {
+    let Some(operation) = operation else {
         verdict.failures.push(failure(
             Check::KnownOperation,
             exchange,
@@ -379,8 +389,16 @@ const REMOVED_BY_RECORDERS: &[&str] = &["authorization", "cookie"];
 /// the API accepted it (answered below 400), because the spec promises such requests fail.
 fn check_request(exchange: &Exchange, operation: &Operation, verdict: &mut Verdict) {
     let accepted = exchange.status < 400;
-    let mut found = Vec::new();
     verdict.checks.push(Check::RequestParameters);
+    if operation.request_body.is_some() {
+        verdict.checks.push(Check::RequestSchema);
+    }
+    if !accepted {
+        // What is wrong with a request the API rejected is the client's affair: nothing to
+        // look for.
+        return;
+    }
+    let mut found = Vec::new();
     for header in &operation.required_request_headers {
         // Recorders delete credentials (Chrome's default "sanitized" HAR export removes
         // `Authorization` and `Cookie`): their absence from a recording says nothing of what
@@ -416,7 +434,6 @@ fn check_request(exchange: &Exchange, operation: &Operation, verdict: &mut Verdi
         }
     }
     if let Some(schema) = &operation.request_body {
-        verdict.checks.push(Check::RequestSchema);
         match &exchange.request_body {
             Some(body) if !schema.is_valid(body) => {
                 for error in schema.errors(body) {
@@ -441,7 +458,7 @@ fn check_request(exchange: &Exchange, operation: &Operation, verdict: &mut Verdi
             None => {}
         }
     }
-    if accepted {
+    {
         verdict
             .failures
             .extend(found.into_iter().map(|mut failure| {

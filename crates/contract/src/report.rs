@@ -61,6 +61,9 @@ pub struct Case {
     /// (`verify`) what was read, checked and skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entries: Option<Entries>,
+    /// How many failures to keep in full (default [`MAX_FAILURES_PER_CASE`]).
+    #[serde(skip)]
+    pub max_failures: Option<usize>,
 }
 
 fn is_zero(count: &usize) -> bool {
@@ -80,10 +83,13 @@ impl Case {
     pub fn ran(&mut self, checks: &[Check]) {
         self.checks += checks.len();
         for check in checks {
-            *self
-                .checks_by_name
-                .entry(check.name().to_owned())
-                .or_default() += 1;
+            // Looked up before inserting: no allocation once a check has been counted.
+            match self.checks_by_name.get_mut(check.name()) {
+                Some(count) => *count += 1,
+                None => {
+                    self.checks_by_name.insert(check.name().to_owned(), 1);
+                }
+            }
         }
     }
 
@@ -104,7 +110,7 @@ impl Case {
                         .unwrap_or_else(|| "(none)".to_owned()),
                 )
                 .or_default() += 1;
-            if self.failures.len() < MAX_FAILURES_PER_CASE {
+            if self.failures.len() < self.max_failures.unwrap_or(MAX_FAILURES_PER_CASE) {
                 self.failures.push(failure);
             }
         }
@@ -133,7 +139,7 @@ impl Case {
         }
         self.failure_count += other.failure_count;
         for failure in other.failures {
-            if self.failures.len() < MAX_FAILURES_PER_CASE {
+            if self.failures.len() < self.max_failures.unwrap_or(MAX_FAILURES_PER_CASE) {
                 self.failures.push(failure);
             }
         }

@@ -151,7 +151,10 @@ impl Spec {
         let document = document.require(&[Version::V3_1])?.require_resolvable()?;
         let origin = document.origin;
         let doc = Arc::new(document.value);
-        let compiler = Compiler::new(doc.clone());
+        let compiler = Compiler::new(doc.clone()).map_err(|source| SpecError::Compile {
+            origin: origin.clone(),
+            source,
+        })?;
         let located = |error: Located| match error {
             Located::Reference(source) => SpecError::Reference {
                 origin: origin.clone(),

@@ -105,10 +105,7 @@ impl<R: Read> Splitter<R> {
     }
 
     fn line(&mut self) -> u64 {
-        self.lines += self.buf[self.counted..self.pos]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count() as u64;
+        self.lines += memchr::memchr_iter(b'\n', &self.buf[self.counted..self.pos]).count() as u64;
         self.counted = self.pos;
         self.lines
     }
@@ -204,26 +201,40 @@ impl<R: Read> Splitter<R> {
             }
             let start = self.pos;
             let mut end = None;
-            for (index, &byte) in self.buf[start..self.len].iter().enumerate() {
+            let mut index = start;
+            while index < self.len {
                 if in_string {
                     if escaped {
                         escaped = false;
-                    } else if byte == b'\\' {
-                        escaped = true;
-                    } else if byte == b'"' {
-                        in_string = false;
-                        if depth == 0 {
-                            end = Some(start + index + 1);
-                            break;
+                        index += 1;
+                        continue;
+                    }
+                    // Most of a HAR is string content: jump to the next quote or backslash.
+                    match memchr::memchr2(b'"', b'\\', &self.buf[index..self.len]) {
+                        None => index = self.len,
+                        Some(offset) => {
+                            index += offset;
+                            if self.buf[index] == b'\\' {
+                                escaped = true;
+                            } else {
+                                in_string = false;
+                                if depth == 0 {
+                                    end = Some(index + 1);
+                                    break;
+                                }
+                            }
+                            index += 1;
                         }
                     }
                     continue;
                 }
+                let byte = self.buf[index];
                 if scalar {
                     if matches!(byte, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
-                        end = Some(start + index);
+                        end = Some(index);
                         break;
                     }
+                    index += 1;
                     continue;
                 }
                 match byte {
@@ -232,12 +243,13 @@ impl<R: Read> Splitter<R> {
                     b'}' | b']' => {
                         depth = depth.saturating_sub(1);
                         if depth == 0 {
-                            end = Some(start + index + 1);
+                            end = Some(index + 1);
                             break;
                         }
                     }
                     _ => {}
                 }
+                index += 1;
             }
             let stop = end.unwrap_or(self.len);
             size += (stop - start) as u64;

@@ -11,11 +11,11 @@ use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
-use crate::check::{Check, Exchange, Failure, Scope, Verdict, check_exchange};
+use crate::check::{Check, Exchange, Failure, Scope, Verdict, check_matched};
 use crate::har::{SideFiles, Target};
 use crate::record::{self, Format, Place, RawItem, SideSource};
 use crate::report::{Case, Entries};
-use crate::spec::Spec;
+use crate::spec::{Operation, Spec};
 
 /// How to verify.
 #[derive(Clone, Debug)]
@@ -30,6 +30,8 @@ pub struct Options {
     /// The largest body checked, in bytes (decoded); an entry with a larger one is skipped
     /// and counted as too large.
     pub max_body_bytes: usize,
+    /// How many failures a report keeps in full (all are counted).
+    pub max_failures: usize,
 }
 
 impl Default for Options {
@@ -39,6 +41,7 @@ impl Default for Options {
             base_urls: Vec::new(),
             strict: false,
             max_body_bytes: record::DEFAULT_MAX_BODY_BYTES,
+            max_failures: crate::report::MAX_FAILURES_PER_CASE,
         }
     }
 }
@@ -133,11 +136,10 @@ impl Bases {
 }
 
 /// Why the exchange is not the API's business to answer as documented, if it is not.
-fn skip_reason(spec: &Spec, exchange: &Exchange) -> Option<Skip> {
+fn skip_reason(operation: Option<&Operation>, exchange: &Exchange) -> Option<Skip> {
     if exchange.status == 0 {
         return Some(Skip::NoResponse);
     }
-    let operation = spec.operation(&exchange.method, exchange.path_only());
     let documented = operation.is_some_and(|op| op.response(exchange.status).is_some());
     if operation.is_none() {
         if exchange.method.eq_ignore_ascii_case("OPTIONS")
@@ -194,10 +196,11 @@ impl Worker<'_> {
                 None => return Outcome::Skipped(Skip::OtherHost),
             }
         }
-        if let Some(skip) = skip_reason(self.spec, &exchange) {
+        let operation = self.spec.operation(&exchange.method, exchange.path_only());
+        if let Some(skip) = skip_reason(operation, &exchange) {
             return Outcome::Skipped(skip);
         }
-        let mut verdict = check_exchange(self.spec, &exchange, Scope { request: true });
+        let mut verdict = check_matched(operation, &exchange, Scope { request: true });
         if verdict.body_not_recorded && self.options.strict {
             let check = if exchange.status < 400 {
                 Check::ResponseSchema
@@ -254,6 +257,7 @@ pub fn verify_file(
     progress: &mut dyn FnMut(usize),
 ) -> Case {
     let mut case = Case::new(path.display().to_string());
+    case.max_failures = Some(options.max_failures);
     let mut entries = Entries::default();
     let bases = match Bases::new(spec, &options.base_urls) {
         Ok(bases) => bases,
@@ -322,8 +326,14 @@ pub fn verify_file(
     case
 }
 
-type Job = (usize, Place, RawItem);
-type Done = (usize, Place, Outcome);
+/// A run of consecutive items, sent to a worker together: one synchronisation per batch
+/// instead of one per item keeps the threads busy instead of waking each other.
+type Job = (usize, Vec<(Place, RawItem)>);
+type Done = (usize, Vec<(Place, Outcome)>);
+
+/// Items per batch, and bytes per batch (whichever comes first).
+const BATCH_ITEMS: usize = 256;
+const BATCH_BYTES: usize = 1 << 20;
 
 /// Reads on this thread, parses and checks on `options.jobs` threads, tallies in order.
 #[allow(clippy::too_many_arguments)]
@@ -341,7 +351,8 @@ fn parallel(
 ) -> Result<(), record::RecordingError> {
     let jobs = options.jobs;
     // Bounded queues keep memory flat: the reader waits when the workers are behind, and at
-    // most `4 * jobs` items are in flight or waiting to be tallied in order.
+    // most `4 * jobs` batches (of at most 1 MiB each, or one larger item) are in flight or
+    // waiting to be tallied in order.
     let (work, queue): (SyncSender<Job>, Receiver<Job>) = sync_channel(jobs * 2);
     let queue = Arc::new(Mutex::new(queue));
     let (done, results): (SyncSender<Done>, Receiver<Done>) = sync_channel(jobs * 2);
@@ -363,38 +374,61 @@ fn parallel(
                 };
                 loop {
                     let job = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
-                    let Ok((index, place, item)) = job else {
+                    let Ok((index, items)) = job else {
                         return;
                     };
-                    if done.send((index, place, worker.outcome(item))).is_err() {
+                    let outcomes = items
+                        .into_iter()
+                        .map(|(place, item)| (place, worker.outcome(item)))
+                        .collect();
+                    if done.send((index, outcomes)).is_err() {
                         return;
                     }
                 }
             });
         }
         drop(done);
+        let max_failures = case.max_failures;
         let tallier = scope.spawn(move || {
             let mut case = Case::new(String::new());
+            case.max_failures = max_failures;
             let mut entries = Entries::default();
-            let mut waiting: BTreeMap<usize, (Place, Outcome)> = BTreeMap::new();
+            let mut waiting: BTreeMap<usize, Vec<(Place, Outcome)>> = BTreeMap::new();
             let mut next = 0;
-            for (index, place, outcome) in results {
-                waiting.insert(index, (place, outcome));
-                while let Some((place, outcome)) = waiting.remove(&next) {
-                    tally(&mut case, &mut entries, &place, outcome);
+            for (index, outcomes) in results {
+                waiting.insert(index, outcomes);
+                while let Some(outcomes) = waiting.remove(&next) {
+                    for (place, outcome) in outcomes {
+                        tally(&mut case, &mut entries, &place, outcome);
+                    }
                     next += 1;
                 }
             }
             (case, entries)
         });
+        let mut batch: Vec<(Place, RawItem)> = Vec::with_capacity(BATCH_ITEMS);
+        let mut bytes = 0;
         let mut index = 0;
+        let mut read = 0usize;
         let result = record::stream(path, max_item, &mut |place, item| {
-            let _ = work.send((index, place, item));
-            index += 1;
-            if index % 10_000 == 0 {
-                progress(index);
+            if let RawItem::Bytes(item) = &item {
+                bytes += item.len();
+            }
+            batch.push((place, item));
+            read += 1;
+            if batch.len() >= BATCH_ITEMS || bytes >= BATCH_BYTES {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ITEMS));
+                let _ = work.send((index, full));
+                index += 1;
+                bytes = 0;
+            }
+            if read.is_multiple_of(10_000) {
+                progress(read);
             }
         });
+        if !batch.is_empty() {
+            let _ = work.send((index, batch));
+        }
         drop(work);
         let (tallied, counted) = tallier.join().unwrap_or_default();
         case.absorb(tallied);

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::pointer;
 use crate::reference::{self, RefError};
@@ -45,44 +45,49 @@ pub enum CompileError {
 /// # Errors
 /// [`CompileError::Invalid`] when jsonschema refuses the schema (`pointer` is `""`).
 pub fn standalone(schema: &Value) -> Result<jsonschema::Validator, CompileError> {
-    compile(schema, "")
-}
-
-fn compile(schema: &Value, pointer: &str) -> Result<jsonschema::Validator, CompileError> {
     jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
         .should_validate_formats(true)
         .build(schema)
         .map_err(|error| CompileError::Invalid {
-            pointer: pointer.to_owned(),
+            pointer: String::new(),
             message: error.to_string(),
         })
 }
 
+/// The URI the document is registered under, so that `$ref`s inside it resolve.
+const DOCUMENT: &str = "urn:balampay:openapi";
+
 /// Compiles and caches the validators of one document's schemas.
 pub struct Compiler {
-    /// The document's schema-holding parts under a root that `$ref`s the schema compiled.
-    parts: Map<String, Value>,
+    /// The document, registered once: each validator is a `$ref` into it, so nothing of the
+    /// document is copied per schema.
+    registry: jsonschema::Registry<'static>,
     doc: Arc<Value>,
     cache: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
 }
 
 impl Compiler {
     /// A compiler for the schemas of `doc`.
-    pub fn new(doc: Arc<Value>) -> Self {
-        let mut parts = Map::new();
-        // Schemas live under these three roots of an OpenAPI 3.1 document; a reference from
-        // one to another resolves because the wrapper keeps them at the same pointers.
-        for key in ["components", "paths", "webhooks"] {
-            if let Some(part) = doc.get(key) {
-                parts.insert(key.to_owned(), part.clone());
-            }
-        }
-        Self {
-            parts,
+    ///
+    /// # Errors
+    /// [`CompileError::Invalid`] (at `""`) when the document cannot be registered.
+    pub fn new(doc: Arc<Value>) -> Result<Self, CompileError> {
+        let invalid = |error: jsonschema::ReferencingError| CompileError::Invalid {
+            pointer: String::new(),
+            message: error.to_string(),
+        };
+        let registry = jsonschema::Registry::new()
+            .draft(jsonschema::Draft::Draft202012)
+            .add(DOCUMENT, doc.clone())
+            .map_err(invalid)?
+            .prepare()
+            .map_err(invalid)?;
+        Ok(Self {
+            registry,
             doc,
             cache: Mutex::new(HashMap::new()),
-        }
+        })
     }
 
     /// The document.
@@ -109,12 +114,17 @@ impl Compiler {
             }
             .into());
         }
-        let mut root = self.parts.clone();
-        root.insert(
-            "$ref".to_owned(),
-            Value::String(pointer::to_fragment(pointer)),
-        );
-        let validator = compile(&Value::Object(root), pointer)?;
+        let root =
+            serde_json::json!({"$ref": format!("{DOCUMENT}{}", pointer::to_fragment(pointer))});
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true)
+            .with_registry(&self.registry)
+            .build(&root)
+            .map_err(|error| CompileError::Invalid {
+                pointer: pointer.to_owned(),
+                message: error.to_string(),
+            })?;
         let validator = Arc::new(validator);
         self.cache
             .lock()
@@ -378,7 +388,7 @@ mod tests {
 
     #[test]
     fn a_union_reports_the_branch_its_tag_names() {
-        let compiler = Compiler::new(doc());
+        let compiler = Compiler::new(doc()).expect("registers");
         let check = compiler.check("/components/schemas/Pet").expect("compiles");
         assert!(check.is_valid(&json!({"kind": "cat", "lives": 9})));
         let errors = check.errors(&json!({"kind": "cat", "lives": 10}));
@@ -396,7 +406,7 @@ mod tests {
 
     #[test]
     fn tag_problems_are_named_with_the_known_tags() {
-        let compiler = Compiler::new(doc());
+        let compiler = Compiler::new(doc()).expect("registers");
         for pointer in ["/components/schemas/Pet", "/components/schemas/Implicit"] {
             let check = compiler.check(pointer).expect("compiles");
             for (instance, problem, at) in [
@@ -436,7 +446,7 @@ mod tests {
 
     #[test]
     fn a_schema_behind_two_reference_hops_is_checked() {
-        let compiler = Compiler::new(doc());
+        let compiler = Compiler::new(doc()).expect("registers");
         let target = reference::resolve_pointer(
             compiler.doc(),
             "/paths/~1v1~1things~1{id}/get/responses/200",
@@ -451,7 +461,7 @@ mod tests {
 
     #[test]
     fn validators_are_cached_by_pointer() {
-        let compiler = Compiler::new(doc());
+        let compiler = Compiler::new(doc()).expect("registers");
         let first = compiler
             .validator("/components/schemas/Cat")
             .expect("compiles");

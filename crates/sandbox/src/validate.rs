@@ -24,7 +24,7 @@ impl Validators {
     /// # Errors
     /// [`CompileError`] when a schema does not compile (a bug of the schema crate).
     pub fn from_spec(doc: Value) -> Result<Self, CompileError> {
-        let compiler = Compiler::new(Arc::new(doc));
+        let compiler = Compiler::new(Arc::new(doc))?;
         let mut bodies = BTreeMap::new();
         for operation in OPERATIONS {
             if let Some(component) = operation.request {

@@ -33,6 +33,9 @@ pub struct Args {
     /// and counted as too large.
     #[arg(long, value_name = "BYTES", default_value_t = balampay_contract::record::DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
+    /// How many failures a report keeps in full per recording (all are counted).
+    #[arg(long, value_name = "N", default_value_t = balampay_contract::report::MAX_FAILURES_PER_CASE)]
+    max_failures: usize,
 }
 
 /// Verifies every file into one report; progress goes to standard error on a terminal.
@@ -48,6 +51,7 @@ pub fn execute(global: &Global, args: Args, out: &mut dyn Write) -> Result<Outco
         base_urls: args.base_urls,
         strict: args.strict,
         max_body_bytes: args.max_body_bytes,
+        max_failures: args.max_failures,
     };
     let progress_on = std::io::stderr().is_terminal();
     let mut report = Report {
