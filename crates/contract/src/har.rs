@@ -145,7 +145,12 @@ pub fn exchange(
     side: Option<&mut SideFiles>,
     max_body: usize,
 ) -> Result<(Exchange, Target), EntryError> {
-    let entry: Entry<'_> = serde_json::from_slice(bytes).map_err(EntryError::NotAnEntry)?;
+    // One UTF-8 check of the whole entry, then a parser that trusts it: cheaper than the
+    // slice parser's check of every string on its own.
+    let text = std::str::from_utf8(bytes).map_err(|error| EntryError::NotUtf8 {
+        offset: error.valid_up_to(),
+    })?;
+    let entry: Entry<'_> = serde_json::from_str(text).map_err(EntryError::NotAnEntry)?;
     let method = entry
         .request
         .method
@@ -154,14 +159,7 @@ pub fn exchange(
         .request
         .url
         .ok_or(EntryError::Missing("request.url"))?;
-    let url = reqwest::Url::parse(&url).map_err(|error| EntryError::BadUrl(error.to_string()))?;
-    let target = Target {
-        origin: url.origin().ascii_serialization(),
-        path: match url.query() {
-            Some(query) => format!("{}?{query}", url.path()),
-            None => url.path().to_owned(),
-        },
-    };
+    let target = target(&url)?;
     // Some exporters write the status as a number with a fraction (`200.0`); Playwright
     // writes -1 where browsers write 0 for a request that got no answer.
     let status = match entry.response.status.as_ref().and_then(Value::as_f64) {
@@ -170,36 +168,36 @@ pub fn exchange(
         _ => return Err(EntryError::Missing("response.status")),
     };
     let mut side = side;
+    // A request the API rejected is not checked (its faults are the client's), so its body
+    // is not read: a recording may well hold a malformed one.
     let request_body = match entry.request.post_data {
-        Some(post) => {
+        Some(post) if status < 400 => {
             let raw = body(
-                post.text.as_deref(),
+                post.text,
                 post.encoding.as_deref(),
                 post.file.as_deref(),
                 side.as_deref_mut(),
                 max_body,
             )?;
             match raw {
-                Some(raw) if !raw.iter().all(u8::is_ascii_whitespace) => {
-                    Some(serde_json::from_slice(&raw).map_err(EntryError::RequestBodyNotJson)?)
-                }
+                Some(raw) if !raw.as_bytes().iter().all(u8::is_ascii_whitespace) => Some(
+                    serde_json::from_slice(raw.as_bytes())
+                        .map_err(EntryError::RequestBodyNotJson)?,
+                ),
                 _ => None,
             }
         }
-        None => None,
+        _ => None,
     };
     let (response_body, body_recorded) = match entry.response.content {
         Some(content) => match body(
-            content.text.as_deref(),
+            content.text,
             content.encoding.as_deref(),
             content.file.as_deref(),
             side,
             max_body,
         )? {
-            Some(raw) => (
-                String::from_utf8(raw).map_err(|_| EntryError::BodyNotUtf8)?,
-                true,
-            ),
+            Some(raw) => (raw.into_string()?, true),
             None => (String::new(), false),
         },
         None => (String::new(), false),
@@ -224,35 +222,126 @@ pub fn exchange(
     ))
 }
 
+/// The origin and the path (with its query) of a request URL, as RFC 3986 §3 splits it.
+///
+/// Recorders write absolute URLs as browsers normalised them, so the common form
+/// (`http` or `https`, an ASCII host without user info, an optional port, and a path) is
+/// split here directly, with the scheme's default port dropped as the URL standard's origin
+/// does; anything else (other schemes, `data:` URLs, IPv6 literals, user info, non-ASCII or
+/// percent-encoded hosts) goes through the `url` crate. Measured on a 100,000-entry HAR, the
+/// full parser was 7 % of `verify`'s time.
+fn target(url: &str) -> Result<Target, EntryError> {
+    let simple = url
+        .strip_prefix("https://")
+        .map(|rest| ("https", "443", rest))
+        .or_else(|| url.strip_prefix("http://").map(|rest| ("http", "80", rest)));
+    if let Some((scheme, default_port, rest)) = simple {
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let authority = &rest[..end];
+        let plain = !authority.is_empty()
+            && authority
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b':');
+        let host_port = authority.split_once(':');
+        let port_ok = host_port.is_none_or(|(host, port)| {
+            !host.is_empty() && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
+        });
+        let path = &rest[end..];
+        let path = path.split('#').next().unwrap_or("");
+        // No character the URL standard would percent-encode or read as a separator, and no
+        // dot segment it would remove.
+        let before_query = path.split('?').next().unwrap_or("");
+        let path_plain = path
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"\\\"<>`{}'^|".contains(&b))
+            && !before_query.contains("/.")
+            && !before_query.to_ascii_lowercase().contains("%2e");
+        if plain && port_ok && path_plain {
+            let authority = match host_port {
+                Some((host, port)) if port == default_port => host.to_ascii_lowercase(),
+                _ => authority.to_ascii_lowercase(),
+            };
+            let path = if path.is_empty() || path.starts_with('?') {
+                format!("/{path}")
+            } else {
+                path.to_owned()
+            };
+            return Ok(Target {
+                origin: format!("{scheme}://{authority}"),
+                path,
+            });
+        }
+    }
+    let url = reqwest::Url::parse(url).map_err(|error| EntryError::BadUrl(error.to_string()))?;
+    Ok(Target {
+        origin: url.origin().ascii_serialization(),
+        path: match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        },
+    })
+}
+
+/// A body as the entry holds it: text (already UTF-8), or bytes (decoded base64, a side
+/// file).
+enum Body {
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl Body {
+    fn into_string(self) -> Result<String, EntryError> {
+        match self {
+            Body::Text(text) => Ok(text),
+            Body::Bytes(bytes) => String::from_utf8(bytes).map_err(|_| EntryError::BodyNotUtf8),
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Body::Text(text) => text.as_bytes(),
+            Body::Bytes(bytes) => bytes,
+        }
+    }
+}
+
 /// A body from `text` (decoded when `encoding` is `base64`) or a side file; `None` when the
 /// entry holds none.
 fn body(
-    text: Option<&str>,
+    text: Option<Cow<'_, str>>,
     encoding: Option<&str>,
     file: Option<&str>,
     side: Option<&mut SideFiles>,
     max_body: usize,
-) -> Result<Option<Vec<u8>>, EntryError> {
+) -> Result<Option<Body>, EntryError> {
     if let Some(text) = text {
-        let bytes = if encoding.is_some_and(|e| e.eq_ignore_ascii_case("base64")) {
+        let body = if encoding.is_some_and(|e| e.eq_ignore_ascii_case("base64")) {
             // Base64 is 4/3 of the data: a text that long cannot decode to less than the limit.
             if text.len() / 4 * 3 > max_body + 3 {
                 return Err(EntryError::BodyTooLarge { limit: max_body });
             }
             let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-            base64::engine::general_purpose::STANDARD
-                .decode(compact.as_bytes())
-                .map_err(|error| EntryError::BadBase64(error.to_string()))?
+            match base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()) {
+                Ok(bytes) => Body::Bytes(bytes),
+                // Firefox marks some text bodies base64 that are not (bugzilla 1762313): a
+                // text that does not decode but is JSON is taken as it is.
+                Err(_) if serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok() => {
+                    Body::Text(text.into_owned())
+                }
+                Err(error) => return Err(EntryError::BadBase64(error.to_string())),
+            }
         } else {
-            text.as_bytes().to_vec()
+            Body::Text(text.into_owned())
         };
-        if bytes.len() > max_body {
+        if body.as_bytes().len() > max_body {
             return Err(EntryError::BodyTooLarge { limit: max_body });
         }
-        return Ok(Some(bytes));
+        return Ok(Some(body));
     }
     match (file, side) {
-        (Some(name), Some(side)) => side.read(name, max_body).map(Some),
+        (Some(name), Some(side)) => side
+            .read(name, max_body)
+            .map(|bytes| Some(Body::Bytes(bytes))),
         (Some(name), None) => Err(EntryError::SideFile {
             name: name.to_owned(),
             reason: "side files are read only from a HAR file or a .zip archive".to_owned(),
@@ -266,6 +355,49 @@ fn headers(headers: Vec<Header<'_>>) -> Vec<(String, String)> {
     headers
         .into_iter()
         .filter(|h| !h.name.starts_with(':'))
-        .map(|h| (h.name.to_ascii_lowercase(), h.value.into_owned()))
+        .map(|h| {
+            let mut name = h.name.into_owned();
+            name.make_ascii_lowercase();
+            (name, h.value.into_owned())
+        })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_split_as_the_url_standard_does() {
+        for url in [
+            "https://api.balampay.com/v1/users?limit=2&cursor=c%201",
+            "https://API.BalamPay.com:443/v1/users/",
+            "http://127.0.0.1:8080/v1/users#fragment",
+            "http://localhost:80?x=1",
+            "https://api.balampay.com",
+            "https://api.balampay.com:8443/v1/%75sers",
+            "https://user:pw@api.balampay.com/v1/users",
+            "https://[::1]:8080/v1/users",
+            "https://bücher.example/v1",
+            "data:image/png;base64,iVBORw0KGgo=",
+            "https://api.balampay.com/v1/users?q=a b",
+            "https://api.balampay.com/a/../v1/./users",
+            "https://api.balampay.com/a/%2e%2E/v1/users",
+            "https://api.balampay.com/v1\\users",
+            "https://api.balampay.com/v1/{userId}?q=\"x\"&r='y'",
+            "https://api.balampay.com/v1/users?a=b^c|d",
+            "HTTPS://api.balampay.com/v1/users",
+        ] {
+            let parsed = reqwest::Url::parse(url).expect("a URL");
+            let expected = Target {
+                origin: parsed.origin().ascii_serialization(),
+                path: match parsed.query() {
+                    Some(query) => format!("{}?{query}", parsed.path()),
+                    None => parsed.path().to_owned(),
+                },
+            };
+            assert_eq!(target(url).expect("splits"), expected, "{url}");
+        }
+        assert!(target("not a url").is_err());
+    }
 }

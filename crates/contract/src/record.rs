@@ -128,6 +128,12 @@ pub enum EntryError {
     /// A HAR entry is not JSON, or its members have the wrong types.
     #[error("not a HAR entry: {0}")]
     NotAnEntry(serde_json::Error),
+    /// The entry's bytes are not UTF-8 (HAR 1.2 files are UTF-8).
+    #[error("not UTF-8 at byte {offset} of the entry")]
+    NotUtf8 {
+        /// The 0-based offset of the first bad byte in the entry.
+        offset: usize,
+    },
     /// A field every HAR entry has is absent.
     #[error("{0} is missing")]
     Missing(&'static str),

@@ -79,6 +79,9 @@ pub struct Splitter<R> {
     counted: usize,
     stage: Stage,
     max_entry: usize,
+    /// The size of the last entry: the next one's buffer starts that large, which spares
+    /// most of the reallocations of growing it.
+    last: usize,
 }
 
 const CHUNK: usize = 256 * 1024;
@@ -97,6 +100,7 @@ impl<R: Read> Splitter<R> {
             counted: 0,
             stage: Stage::Start,
             max_entry,
+            last: 0,
         }
     }
 
@@ -360,8 +364,9 @@ impl<R: Read> Splitter<R> {
             return Err(self.syntax("expected an entry object"));
         }
         let line = self.line();
-        let mut bytes = Vec::new();
+        let mut bytes = Vec::with_capacity((self.last + self.last / 4).min(self.max_entry));
         let size = self.value(Some(&mut bytes), self.max_entry)?;
+        self.last = usize::try_from(size).unwrap_or(usize::MAX);
         Ok(Some(if size > self.max_entry as u64 {
             RawEntry::TooLarge { line, size }
         } else {
