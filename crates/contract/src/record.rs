@@ -408,8 +408,9 @@ pub fn parse(
     }
 }
 
-/// The largest body `read` decodes.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// The largest body checked by default, in bytes: four times the sandbox's 1 MiB request
+/// limit, and far above any answer of this API.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// Reads a recording, calling `each` with every exchange (or the reason it could not be
 /// read) in order: the simple, sequential reader (`verify` has its own pipeline). An item

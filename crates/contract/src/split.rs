@@ -259,6 +259,13 @@ impl<R: Read> Splitter<R> {
             size += (stop - start) as u64;
             if let Some(kept) = keep.as_deref_mut() {
                 if size <= limit as u64 {
+                    // Grow geometrically, but never past the limit: a doubling `Vec` would
+                    // hold twice the limit for an entry just under it.
+                    let needed = kept.len() + (stop - start);
+                    if needed > kept.capacity() {
+                        let target = needed.max(kept.capacity() * 2).min(limit.max(needed));
+                        kept.reserve_exact(target - kept.len());
+                    }
                     kept.extend_from_slice(&self.buf[start..stop]);
                 } else {
                     *kept = Vec::new();
