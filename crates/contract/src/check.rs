@@ -181,6 +181,10 @@ pub struct Verdict {
 pub struct Scope {
     /// Check the request too (recordings).
     pub request: bool,
+    /// The recording may have had its credentials deleted by the recorder (HAR files:
+    /// Chrome's default "sanitized" export removes `Authorization` and `Cookie`), so their
+    /// absence is no evidence. Our own cassettes redact values but keep the headers.
+    pub credentials_may_be_removed: bool,
 }
 
 fn failure(
@@ -277,7 +281,7 @@ pub fn check_matched(operation: Option<&Operation>, exchange: &Exchange, scope: 
     verdict.operation_id = Some(operation.id.clone());
 
     if scope.request {
-        check_request(exchange, operation, &mut verdict);
+        check_request(exchange, operation, scope, &mut verdict);
     }
 
     verdict.checks.push(Check::StatusCodeDocumented);
@@ -387,7 +391,7 @@ const REMOVED_BY_RECORDERS: &[&str] = &["authorization", "cookie"];
 /// Request conformance, for recordings. A request that breaks the spec is the client's
 /// fault, and the API is right to reject it; it is a violation of the contract only when
 /// the API accepted it (answered below 400), because the spec promises such requests fail.
-fn check_request(exchange: &Exchange, operation: &Operation, verdict: &mut Verdict) {
+fn check_request(exchange: &Exchange, operation: &Operation, scope: Scope, verdict: &mut Verdict) {
     let accepted = exchange.status < 400;
     verdict.checks.push(Check::RequestParameters);
     if operation.request_body.is_some() {
@@ -403,7 +407,7 @@ fn check_request(exchange: &Exchange, operation: &Operation, verdict: &mut Verdi
         // Recorders delete credentials (Chrome's default "sanitized" HAR export removes
         // `Authorization` and `Cookie`): their absence from a recording says nothing of what
         // was sent. `run` checks that the API refuses requests without them.
-        if REMOVED_BY_RECORDERS.contains(&header.as_str()) {
+        if scope.credentials_may_be_removed && REMOVED_BY_RECORDERS.contains(&header.as_str()) {
             continue;
         }
         if exchange.request_header(header).is_none() {

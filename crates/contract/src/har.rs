@@ -108,10 +108,14 @@ impl SideFiles {
         }
         let mut bytes = Vec::new();
         let result = match self {
-            SideFiles::Directory(dir) => File::open(dir.join(name))
-                .and_then(|file| file.take(limit as u64 + 1).read_to_end(&mut bytes)),
+            SideFiles::Directory(dir) => File::open(dir.join(name)).and_then(|file| {
+                file.take((limit as u64).saturating_add(1))
+                    .read_to_end(&mut bytes)
+            }),
             SideFiles::Zip(archive) => match archive.by_name(name) {
-                Ok(file) => file.take(limit as u64 + 1).read_to_end(&mut bytes),
+                Ok(file) => file
+                    .take((limit as u64).saturating_add(1))
+                    .read_to_end(&mut bytes),
                 Err(error) => Err(std::io::Error::new(std::io::ErrorKind::NotFound, error)),
             },
         };
@@ -135,16 +139,24 @@ pub struct Target {
     pub path: String,
 }
 
-/// One HAR entry as an exchange, with the URL's origin.
+/// One HAR entry as an exchange, with the URL's origin, or the reason `skip` gives for not
+/// checking it.
+///
+/// `skip` sees the exchange before its bodies are decoded: an entry the check has no
+/// business with (an image from a CDN, an analytics beacon, a request that got no answer) is
+/// set aside whatever its bodies hold, and only the bodies of entries that will be checked
+/// are decoded and parsed.
 ///
 /// # Errors
 /// [`EntryError`] when the entry is not JSON, lacks a field every entry has, has a URL that
-/// does not parse, a body that cannot be decoded, or a body over `max_body` bytes.
-pub fn exchange(
+/// does not parse, or (for an entry that is checked) a body that cannot be decoded or is
+/// over `max_body` bytes.
+pub fn exchange<S>(
     bytes: &[u8],
     side: Option<&mut SideFiles>,
     max_body: usize,
-) -> Result<(Exchange, Target), EntryError> {
+    skip: impl FnOnce(&Exchange, &Target) -> Option<S>,
+) -> Result<Result<(Exchange, Target), S>, EntryError> {
     // One UTF-8 check of the whole entry, then a parser that trusts it: cheaper than the
     // slice parser's check of every string on its own.
     let text = std::str::from_utf8(bytes).map_err(|error| EntryError::NotUtf8 {
@@ -167,59 +179,56 @@ pub fn exchange(
         Some(status) if status.fract() == 0.0 && status <= f64::from(u16::MAX) => status as u16,
         _ => return Err(EntryError::Missing("response.status")),
     };
+    let method = method.into_owned();
+    // A response that has no content by definition (RFC 9110 §6.4.1: 1xx, 204, 304, and
+    // any answer to HEAD) was recorded whole even without `text`.
+    let bodyless =
+        status < 200 || status == 204 || status == 304 || method.eq_ignore_ascii_case("HEAD");
+    let mut exchange = Exchange {
+        method,
+        path: target.path.clone(),
+        request_headers: headers(entry.request.headers),
+        request_body: None,
+        status,
+        response_headers: headers(entry.response.headers),
+        response_body: String::new(),
+        body_recorded: true,
+    };
+    if let Some(reason) = skip(&exchange, &target) {
+        return Ok(Err(reason));
+    }
     let mut side = side;
     // A request the API rejected is not checked (its faults are the client's), so its body
     // is not read: a recording may well hold a malformed one.
-    let request_body = match entry.request.post_data {
-        Some(post) if status < 400 => {
-            let raw = body(
-                post.text,
-                post.encoding.as_deref(),
-                post.file.as_deref(),
-                side.as_deref_mut(),
-                max_body,
-            )?;
-            match raw {
-                Some(raw) if !raw.as_bytes().iter().all(u8::is_ascii_whitespace) => Some(
-                    serde_json::from_slice(raw.as_bytes())
-                        .map_err(EntryError::RequestBodyNotJson)?,
-                ),
-                _ => None,
-            }
+    if let Some(post) = entry.request.post_data.filter(|_| status < 400) {
+        let raw = body(
+            post.text,
+            post.encoding.as_deref(),
+            post.file.as_deref(),
+            side.as_deref_mut(),
+            max_body,
+        )?;
+        if let Some(raw) = raw.filter(|raw| !raw.as_bytes().iter().all(u8::is_ascii_whitespace)) {
+            exchange.request_body = Some(
+                serde_json::from_slice(raw.as_bytes()).map_err(EntryError::RequestBodyNotJson)?,
+            );
         }
-        _ => None,
-    };
-    let (response_body, body_recorded) = match entry.response.content {
-        Some(content) => match body(
+    }
+    let recorded = match entry.response.content {
+        Some(content) => body(
             content.text,
             content.encoding.as_deref(),
             content.file.as_deref(),
             side,
             max_body,
-        )? {
-            Some(raw) => (raw.into_string()?, true),
-            None => (String::new(), false),
-        },
-        None => (String::new(), false),
+        )?,
+        None => None,
     };
-    let method_text = method.into_owned();
-    // A response that has no content by definition (RFC 9110 §6.4.1: 1xx, 204, 304, and
-    // any answer to HEAD) was recorded whole even without `text`.
-    let bodyless =
-        status < 200 || status == 204 || status == 304 || method_text.eq_ignore_ascii_case("HEAD");
-    Ok((
-        Exchange {
-            method: method_text,
-            path: target.path.clone(),
-            request_headers: headers(entry.request.headers),
-            request_body,
-            status,
-            response_headers: headers(entry.response.headers),
-            response_body,
-            body_recorded: body_recorded || bodyless,
-        },
-        target,
-    ))
+    match recorded {
+        Some(raw) => exchange.response_body = raw.into_string()?,
+        None => exchange.body_recorded = bodyless,
+    }
+    Ok(Ok((exchange, target)))
 }
 
 /// The origin and the path (with its query) of a request URL, as RFC 3986 §3 splits it.
@@ -233,19 +242,36 @@ pub fn exchange(
 fn target(url: &str) -> Result<Target, EntryError> {
     let simple = url
         .strip_prefix("https://")
-        .map(|rest| ("https", "443", rest))
-        .or_else(|| url.strip_prefix("http://").map(|rest| ("http", "80", rest)));
+        .map(|rest| ("https", 443, rest))
+        .or_else(|| url.strip_prefix("http://").map(|rest| ("http", 80, rest)));
     if let Some((scheme, default_port, rest)) = simple {
         let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let authority = &rest[..end];
-        let plain = !authority.is_empty()
-            && authority
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b':');
-        let host_port = authority.split_once(':');
-        let port_ok = host_port.is_none_or(|(host, port)| {
-            !host.is_empty() && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
-        });
+        let (host, port) = match rest[..end].split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (rest[..end].as_ref(), None),
+        };
+        // A domain name of letters, digits and hyphens whose last label starts with a letter:
+        // the URL standard would read a numeric last label as an IPv4 address (`127.1`,
+        // `0x7f.1`), and punycode labels (`xn--`) are checked by the url crate.
+        let labels_plain = !host.is_empty()
+            && host.split('.').all(|label| {
+                !label.is_empty()
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && !label.to_ascii_lowercase().starts_with("xn--")
+            })
+            && host
+                .rsplit('.')
+                .next()
+                .is_some_and(|last| last.as_bytes()[0].is_ascii_alphabetic());
+        let port = match port {
+            None => Some(None),
+            Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+                digits.parse::<u16>().ok().map(Some)
+            }
+            Some(_) => None,
+        };
         let path = &rest[end..];
         let path = path.split('#').next().unwrap_or("");
         // No character the URL standard would percent-encode or read as a separator, and no
@@ -256,20 +282,18 @@ fn target(url: &str) -> Result<Target, EntryError> {
             .all(|b| b.is_ascii_graphic() && !b"\\\"<>`{}'^|".contains(&b))
             && !before_query.contains("/.")
             && !before_query.to_ascii_lowercase().contains("%2e");
-        if plain && port_ok && path_plain {
-            let authority = match host_port {
-                Some((host, port)) if port == default_port => host.to_ascii_lowercase(),
-                _ => authority.to_ascii_lowercase(),
+        if let (true, Some(port), true) = (labels_plain, port, path_plain) {
+            let host = host.to_ascii_lowercase();
+            let origin = match port {
+                Some(port) if port != default_port => format!("{scheme}://{host}:{port}"),
+                _ => format!("{scheme}://{host}"),
             };
             let path = if path.is_empty() || path.starts_with('?') {
                 format!("/{path}")
             } else {
                 path.to_owned()
             };
-            return Ok(Target {
-                origin: format!("{scheme}://{authority}"),
-                path,
-            });
+            return Ok(Target { origin, path });
         }
     }
     let url = reqwest::Url::parse(url).map_err(|error| EntryError::BadUrl(error.to_string()))?;
@@ -316,18 +340,22 @@ fn body(
 ) -> Result<Option<Body>, EntryError> {
     if let Some(text) = text {
         let body = if encoding.is_some_and(|e| e.eq_ignore_ascii_case("base64")) {
+            let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
             // Base64 is 4/3 of the data: a text that long cannot decode to less than the limit.
-            if text.len() / 4 * 3 > max_body + 3 {
+            if compact.len() / 4 * 3 > max_body.saturating_add(3) {
                 return Err(EntryError::BodyTooLarge { limit: max_body });
             }
-            let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+            let is_json =
+                |text: &[u8]| serde_json::from_slice::<serde::de::IgnoredAny>(text).is_ok();
             match base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()) {
-                Ok(bytes) => Body::Bytes(bytes),
                 // Firefox marks some text bodies base64 that are not (bugzilla 1762313): a
-                // text that does not decode but is JSON is taken as it is.
-                Err(_) if serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok() => {
+                // text that is JSON and does not decode to JSON is taken as it is (`true`
+                // and `1234` are valid base64 too).
+                Ok(bytes) if !is_json(&bytes) && is_json(text.as_bytes()) => {
                     Body::Text(text.into_owned())
                 }
+                Ok(bytes) => Body::Bytes(bytes),
+                Err(_) if is_json(text.as_bytes()) => Body::Text(text.into_owned()),
                 Err(error) => return Err(EntryError::BadBase64(error.to_string())),
             }
         } else {
@@ -387,6 +415,13 @@ mod tests {
             "https://api.balampay.com/v1/{userId}?q=\"x\"&r='y'",
             "https://api.balampay.com/v1/users?a=b^c|d",
             "HTTPS://api.balampay.com/v1/users",
+            "https://api.balampay.com:0443/v1/users",
+            "http://127.1:8080/v1/users",
+            "http://0x7f.0.0.1:8080/v1/users",
+            "http://2130706433:8080/v1/users",
+            "http://localhost:08080/v1/users",
+            "https://xn--bcher-kva.example/v1",
+            "https://api.balampay.com:/v1/users",
         ] {
             let parsed = reqwest::Url::parse(url).expect("a URL");
             let expected = Target {
@@ -399,5 +434,8 @@ mod tests {
             assert_eq!(target(url).expect("splits"), expected, "{url}");
         }
         assert!(target("not a url").is_err());
+        // Ports out of range and numeric last labels are errors, as the URL standard says.
+        assert!(target("http://h:99999/").is_err());
+        assert!(target("http://a.123/").is_err());
     }
 }

@@ -73,15 +73,15 @@ impl Recorder {
 pub enum Place {
     /// A 1-based line of a JSONL cassette.
     Line(usize),
-    /// A 1-based entry of a HAR file.
-    Entry(usize),
+    /// A 1-based entry of a HAR file, and the 1-based line it starts on.
+    Entry(usize, u64),
 }
 
 impl std::fmt::Display for Place {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Place::Line(n) => write!(f, "line {n}"),
-            Place::Entry(n) => write!(f, "entry {n}"),
+            Place::Entry(n, line) => write!(f, "entry {n}, line {line}"),
         }
     }
 }
@@ -319,9 +319,11 @@ fn stream_har(
     while let Some(entry) = splitter.next_entry()? {
         count += 1;
         match entry {
-            RawEntry::Bytes { bytes, .. } => each(Place::Entry(count), RawItem::Bytes(bytes)),
-            RawEntry::TooLarge { size, .. } => {
-                each(Place::Entry(count), RawItem::TooLarge { size })
+            RawEntry::Bytes { bytes, line } => {
+                each(Place::Entry(count, line), RawItem::Bytes(bytes))
+            }
+            RawEntry::TooLarge { size, line } => {
+                each(Place::Entry(count, line), RawItem::TooLarge { size })
             }
         }
     }
@@ -358,7 +360,7 @@ fn stream_jsonl(
             None => (chunk.len(), false),
         };
         size += taken as u64;
-        if size <= max_item as u64 + 1 {
+        if size <= (max_item as u64).saturating_add(1) {
             line.extend_from_slice(&chunk[..taken]);
         } else {
             line.clear();
@@ -379,7 +381,7 @@ fn emit_line(
     max_item: usize,
     each: &mut dyn FnMut(Place, RawItem),
 ) {
-    if size > max_item as u64 + 1 {
+    if size > (max_item as u64).saturating_add(1) {
         each(Place::Line(number), RawItem::TooLarge { size });
     } else if !line.iter().all(u8::is_ascii_whitespace) {
         each(Place::Line(number), RawItem::Bytes(std::mem::take(line)));
@@ -388,22 +390,32 @@ fn emit_line(
 }
 
 /// An item of a recording as an exchange, with the origin it was sent to when the
-/// recording says (HAR); JSONL cassettes hold paths only.
+/// recording says (HAR; JSONL cassettes hold paths only), or the reason `skip` gives for not
+/// checking it (a HAR entry's bodies are not decoded then).
 ///
 /// # Errors
 /// [`EntryError`] when the item is not an exchange.
-pub fn parse(
+pub fn parse<S>(
     format: Format,
     bytes: &[u8],
     side: Option<&mut SideFiles>,
     max_body: usize,
-) -> Result<(Exchange, Option<Target>), EntryError> {
+    skip: impl FnOnce(&Exchange, Option<&Target>) -> Option<S>,
+) -> Result<Result<(Exchange, Option<Target>), S>, EntryError> {
     match format {
-        Format::Jsonl => serde_json::from_slice::<Exchange>(bytes)
-            .map(|exchange| (exchange, None))
-            .map_err(EntryError::NotAnExchange),
+        Format::Jsonl => {
+            let exchange =
+                serde_json::from_slice::<Exchange>(bytes).map_err(EntryError::NotAnExchange)?;
+            Ok(match skip(&exchange, None) {
+                Some(reason) => Err(reason),
+                None => Ok((exchange, None)),
+            })
+        }
         Format::Har | Format::HarZip => {
-            har::exchange(bytes, side, max_body).map(|(exchange, target)| (exchange, Some(target)))
+            Ok(har::exchange(bytes, side, max_body, |exchange, target| {
+                skip(exchange, Some(target))
+            })?
+            .map(|(exchange, target)| (exchange, Some(target))))
         }
     }
 }
@@ -424,11 +436,21 @@ pub fn read(
 ) -> Result<(), RecordingError> {
     let format = Format::of(path);
     let mut side = SideSource::of(path).open()?;
-    let max_item = DEFAULT_MAX_BODY_BYTES * 2;
+    let max_item = DEFAULT_MAX_BODY_BYTES * 2 + (1 << 20);
     stream(path, max_item, &mut |place, item| match item {
         RawItem::Bytes(bytes) => each(
             place,
-            parse(format, &bytes, side.as_mut(), DEFAULT_MAX_BODY_BYTES).map(|(e, _)| e),
+            parse(
+                format,
+                &bytes,
+                side.as_mut(),
+                DEFAULT_MAX_BODY_BYTES,
+                |_, _| None::<std::convert::Infallible>,
+            )
+            .map(|parsed| match parsed {
+                Ok((exchange, _)) => exchange,
+                Err(never) => match never {},
+            }),
         ),
         RawItem::TooLarge { .. } => each(
             place,

@@ -391,8 +391,16 @@ pub fn junit(report: &Report) -> String {
             let _ = writeln!(
                 out,
                 ">\n      <error message=\"{} input error(s)\" type=\"input\">{}</error>\n    </testcase>",
-                case.errors.len(),
-                escape(&case.errors.join("\n"))
+                case.error_count(),
+                escape(&if case.errors_omitted > 0 {
+                    format!(
+                        "{}\n… and {} more input errors",
+                        case.errors.join("\n"),
+                        case.errors_omitted
+                    )
+                } else {
+                    case.errors.join("\n")
+                })
             );
         } else {
             out.push_str("/>\n");

@@ -61,7 +61,7 @@ enum Stage {
     Start,
     /// Inside the entries array, before an element or its closing bracket.
     Entries { first: bool },
-    /// The entries array is done (or there is none); what remains is checked for shape only.
+    /// The entries array is done; what follows it is not read.
     Done,
 }
 
@@ -191,6 +191,9 @@ impl<R: Read> Splitter<R> {
         let Some(first) = self.peek_token()? else {
             return Err(self.syntax("expected a value, found the end of the file"));
         };
+        if matches!(first, b',' | b']' | b'}' | b':') {
+            return Err(self.syntax(format!("expected a value, found {:?}", char::from(first))));
+        }
         let mut depth: usize = 0;
         let mut in_string = false;
         let mut escaped = false;
@@ -367,13 +370,16 @@ impl<R: Read> Splitter<R> {
             None => return Err(self.syntax("the file ends inside `log.entries`")),
         }
         self.stage = Stage::Entries { first: false };
-        if self.peek_token()? != Some(b'{') {
-            return Err(self.syntax("expected an entry object"));
-        }
+        // An element that is not an object is handed over too: the entry parser names what
+        // is wrong with it, and the entries after it are still read.
+        self.peek_token()?;
         let line = self.line();
         let mut bytes = Vec::with_capacity((self.last + self.last / 4).min(self.max_entry));
         let size = self.value(Some(&mut bytes), self.max_entry)?;
-        self.last = usize::try_from(size).unwrap_or(usize::MAX);
+        if size <= self.max_entry as u64 {
+            // Only a kept entry sizes the next buffer; a skipped giant must not.
+            self.last = bytes.len().min(1 << 20);
+        }
         Ok(Some(if size > self.max_entry as u64 {
             RawEntry::TooLarge { line, size }
         } else {

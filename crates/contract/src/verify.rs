@@ -7,6 +7,7 @@
 //! the results are taken in file order, so reports do not depend on the number of jobs.
 
 use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -89,12 +90,14 @@ enum Outcome {
     Error(String),
 }
 
-/// The API's base URLs as `(origin, path prefix)`.
-struct Bases(Vec<(String, String)>);
+/// The API's base URLs: an origin (`None` for a server given as a path only, which any
+/// host may serve) and a path prefix without its trailing slash.
+struct Bases(Vec<(Option<String>, String)>);
 
 impl Bases {
     fn new(spec: &Spec, given: &[String]) -> Result<Self, String> {
-        let urls: Vec<String> = if given.is_empty() {
+        let from_spec = given.is_empty();
+        let urls: Vec<String> = if from_spec {
             spec.doc["servers"]
                 .as_array()
                 .into_iter()
@@ -108,14 +111,20 @@ impl Bases {
         for url in urls {
             match reqwest::Url::parse(&url) {
                 Ok(parsed) if parsed.has_host() => bases.push((
-                    parsed.origin().ascii_serialization(),
+                    Some(parsed.origin().ascii_serialization()),
                     parsed.path().trim_end_matches('/').to_owned(),
                 )),
-                // A server URL relative to the document says nothing about hosts.
-                _ if given.is_empty() => {}
+                // A server URL relative to the document (`/api`) is a path prefix on any host
+                // (OpenAPI 3.1.0 §4.8.5).
+                _ if from_spec && url.starts_with('/') => {
+                    bases.push((None, url.trim_end_matches('/').to_owned()));
+                }
+                _ if from_spec => {}
                 _ => return Err(format!("--base-url {url:?} is not an absolute URL")),
             }
         }
+        // The longest prefix first, so that `https://x/v2` wins over `https://x`.
+        bases.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
         Ok(Self(bases))
     }
 
@@ -125,12 +134,20 @@ impl Bases {
             return Some(target.path.clone());
         }
         self.0.iter().find_map(|(origin, prefix)| {
-            if *origin != target.origin {
+            if origin
+                .as_ref()
+                .is_some_and(|origin| *origin != target.origin)
+            {
                 return None;
             }
             let rest = target.path.strip_prefix(prefix.as_str())?;
-            (rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'))
-                .then(|| format!("/{}", rest.trim_start_matches('/')))
+            if rest.is_empty() || rest.starts_with('?') {
+                Some(format!("/{rest}"))
+            } else if rest.starts_with('/') {
+                Some(rest.to_owned())
+            } else {
+                None
+            }
         })
     }
 }
@@ -177,30 +194,45 @@ impl Worker<'_> {
             RawItem::Bytes(bytes) => bytes,
             RawItem::TooLarge { .. } => return Outcome::Skipped(Skip::TooLarge),
         };
+        let (spec, bases) = (self.spec, self.bases);
+        // What the skip decision found, kept for the checks: the path relative to the API's
+        // base, and the operation it matches.
+        let mut relative: Option<String> = None;
+        let mut operation: Option<&Operation> = None;
         let parsed = record::parse(
             self.format,
             &bytes,
             self.side.as_mut(),
             self.options.max_body_bytes,
+            |exchange, target| {
+                let path = match target {
+                    Some(target) => match bases.relative(target) {
+                        Some(path) => relative.insert(path).as_str(),
+                        None => return Some(Skip::OtherHost),
+                    },
+                    None => exchange.path.as_str(),
+                };
+                let path_only = path.split('?').next().unwrap_or(path);
+                operation = spec.operation(&exchange.method, path_only);
+                skip_reason(operation, exchange)
+            },
         );
-        let (mut exchange, target) = match parsed {
-            Ok(parsed) => parsed,
+        let mut exchange = match parsed {
+            Ok(Ok((exchange, _))) => exchange,
+            Ok(Err(skip)) => return Outcome::Skipped(skip),
             Err(record::EntryError::BodyTooLarge { .. }) => {
                 return Outcome::Skipped(Skip::TooLarge);
             }
             Err(error) => return Outcome::Error(error.to_string()),
         };
-        if let Some(target) = target {
-            match self.bases.relative(&target) {
-                Some(path) => exchange.path = path,
-                None => return Outcome::Skipped(Skip::OtherHost),
-            }
+        if let Some(path) = relative {
+            exchange.path = path;
         }
-        let operation = self.spec.operation(&exchange.method, exchange.path_only());
-        if let Some(skip) = skip_reason(operation, &exchange) {
-            return Outcome::Skipped(skip);
-        }
-        let mut verdict = check_matched(operation, &exchange, Scope { request: true });
+        let scope = Scope {
+            request: true,
+            credentials_may_be_removed: self.format != Format::Jsonl,
+        };
+        let mut verdict = check_matched(operation, &exchange, scope);
         if verdict.body_not_recorded && self.options.strict {
             let check = if exchange.status < 400 {
                 Check::ResponseSchema
@@ -377,9 +409,22 @@ fn parallel(
                     let Ok((index, items)) = job else {
                         return;
                     };
+                    // A panic on one item (a bug) becomes that item's error: the batch still
+                    // arrives, so the tally neither waits for it nor loses what follows.
                     let outcomes = items
                         .into_iter()
-                        .map(|(place, item)| (place, worker.outcome(item)))
+                        .map(|(place, item)| {
+                            let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                                worker.outcome(item)
+                            }))
+                            .unwrap_or_else(|_| {
+                                Outcome::Error(
+                                    "internal error while checking this item (a bug: please report it)"
+                                        .to_owned(),
+                                )
+                            });
+                            (place, outcome)
+                        })
                         .collect();
                     if done.send((index, outcomes)).is_err() {
                         return;
@@ -387,6 +432,9 @@ fn parallel(
                 }
             });
         }
+        // Only the workers hold the queue now: when they are gone, sending fails instead of
+        // blocking.
+        drop(queue);
         drop(done);
         let max_failures = case.max_failures;
         let tallier = scope.spawn(move || {
@@ -404,21 +452,36 @@ fn parallel(
                     next += 1;
                 }
             }
+            if !waiting.is_empty() {
+                case.error(format!(
+                    "internal error: {} batches of items were checked but batch {next} never came back; the report is incomplete",
+                    waiting.len()
+                ));
+                for (_, outcomes) in std::mem::take(&mut waiting) {
+                    for (place, outcome) in outcomes {
+                        tally(&mut case, &mut entries, &place, outcome);
+                    }
+                }
+            }
             (case, entries)
         });
         let mut batch: Vec<(Place, RawItem)> = Vec::with_capacity(BATCH_ITEMS);
         let mut bytes = 0;
         let mut index = 0;
         let mut read = 0usize;
+        let mut workers_gone = false;
         let result = record::stream(path, max_item, &mut |place, item| {
+            if workers_gone {
+                return;
+            }
             if let RawItem::Bytes(item) = &item {
-                bytes += item.len();
+                bytes += item.capacity();
             }
             batch.push((place, item));
             read += 1;
             if batch.len() >= BATCH_ITEMS || bytes >= BATCH_BYTES {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ITEMS));
-                let _ = work.send((index, full));
+                workers_gone = work.send((index, full)).is_err();
                 index += 1;
                 bytes = 0;
             }
@@ -426,8 +489,13 @@ fn parallel(
                 progress(read);
             }
         });
-        if !batch.is_empty() {
-            let _ = work.send((index, batch));
+        if !batch.is_empty() && !workers_gone {
+            workers_gone = work.send((index, batch)).is_err();
+        }
+        if workers_gone {
+            case.error(
+                "internal error: the checking threads stopped; the report is incomplete".to_owned(),
+            );
         }
         drop(work);
         let (tallied, counted) = tallier.join().unwrap_or_default();

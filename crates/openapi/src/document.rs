@@ -129,16 +129,17 @@ pub struct Document {
     pub value: Value,
     /// Where it came from, for messages.
     pub origin: String,
-    /// Its `openapi` version.
-    pub version: Version,
+    /// Its `openapi` version, when it is one this workspace reads (`None` for another, such
+    /// as `2.0`: [`Document::require`] names it).
+    pub version: Option<Version>,
 }
 
 impl Document {
     /// Reads a file (JSON or YAML).
     ///
     /// # Errors
-    /// [`LoadError`]: the file cannot be read, is not UTF-8, JSON or YAML, or is not an
-    /// OpenAPI 3.0.x or 3.1.x document.
+    /// [`LoadError`]: the file cannot be read, is not UTF-8, JSON or YAML, or has no
+    /// `openapi` version (which versions are accepted is the caller's [`Document::require`]).
     pub fn read(path: &Path) -> Result<Self, LoadError> {
         let origin = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
@@ -180,19 +181,13 @@ impl Document {
             });
         }
         let version = match declared_version(&value) {
-            Ok(version) => version,
+            Ok(version) => Some(version),
             Err(None) => {
                 return Err(LoadError::NoVersion {
                     origin: origin.to_owned(),
                 });
             }
-            Err(Some(found)) => {
-                return Err(LoadError::UnsupportedVersion {
-                    origin: origin.to_owned(),
-                    found,
-                    supported: vec![Version::V3_0, Version::V3_1],
-                });
-            }
+            Err(Some(_)) => None,
         };
         Ok(Self {
             value,
@@ -206,7 +201,10 @@ impl Document {
     /// # Errors
     /// [`LoadError::UnsupportedVersion`], naming the supported versions (`3.1.x`).
     pub fn require(self, supported: &[Version]) -> Result<Self, LoadError> {
-        if supported.contains(&self.version) {
+        if self
+            .version
+            .is_some_and(|version| supported.contains(&version))
+        {
             Ok(self)
         } else {
             Err(LoadError::UnsupportedVersion {
@@ -300,9 +298,9 @@ mod tests {
     fn json_yaml_and_a_byte_order_mark_are_read() {
         let json =
             Document::parse(b"\xEF\xBB\xBF{\"openapi\": \"3.1.0\"}", "a.json").expect("json");
-        assert_eq!(json.version, Version::V3_1);
+        assert_eq!(json.version, Some(Version::V3_1));
         let yaml = Document::parse(b"openapi: 3.0.3\ninfo: {}\n", "a.yaml").expect("yaml");
-        assert_eq!(yaml.version, Version::V3_0);
+        assert_eq!(yaml.version, Some(Version::V3_0));
     }
 
     #[test]
@@ -351,11 +349,13 @@ mod tests {
             error.to_string(),
             "read old.json: /openapi is \"3.0.3\"; only OpenAPI 3.1.x documents are supported"
         );
-        let error = Document::parse(b"{\"openapi\": \"2.0\"}", "x.json").expect_err("2.0");
+        let doc = Document::parse(b"{\"openapi\": \"2.0\"}", "x.json").expect("parses");
+        let error = doc.require(&[Version::V3_1]).expect_err("2.0 refused");
         assert!(
             error
                 .to_string()
-                .ends_with("only OpenAPI 3.0.x and 3.1.x documents are supported")
+                .ends_with("/openapi is \"2.0\"; only OpenAPI 3.1.x documents are supported"),
+            "{error}"
         );
     }
 

@@ -142,6 +142,10 @@ pub fn from_fragment(reference: &str) -> Result<Option<String>, PointerError> {
     while index < bytes.len() {
         if bytes[index] == b'%' {
             let hex = bytes.get(index + 1..index + 3).ok_or_else(bad)?;
+            // `from_str_radix` would take `+1`: two hex digits exactly.
+            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                return Err(bad());
+            }
             let hex = std::str::from_utf8(hex).map_err(|_| bad())?;
             out.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
             index += 3;
@@ -208,5 +212,6 @@ mod tests {
         assert!(from_fragment("#/a%2").is_err());
         assert!(from_fragment("#/a%zz").is_err());
         assert!(from_fragment("#/a%FF").is_err());
+        assert!(from_fragment("#/a%+1").is_err());
     }
 }

@@ -80,6 +80,19 @@ pub enum Requirement {
     },
 }
 
+/// Keywords whose masked jsonschema message is the placeholder and the schema's own words.
+const MASKED_IS_SAFE: &[&str] = &[
+    "multipleOf",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minProperties",
+    "uniqueItems",
+    "contains",
+    "not",
+    "dependentRequired",
+    "false",
+];
+
 /// What is wrong with a discriminated union's tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TagProblem {
@@ -139,7 +152,14 @@ impl Requirement {
             Kind::Maximum { limit } => Requirement::Maximum(limit.clone()),
             other => Requirement::Other {
                 keyword: other.keyword().to_owned(),
-                message: error.masked().to_string(),
+                // jsonschema masks the instance in its own words, but not inside the errors
+                // some keywords nest (`propertyNames` prints its inner error unmasked): only
+                // keywords whose masked message holds no part of the instance say more.
+                message: if MASKED_IS_SAFE.contains(&other.keyword()) {
+                    error.masked().to_string()
+                } else {
+                    String::new()
+                },
             },
         }
     }
@@ -197,6 +217,9 @@ impl Requirement {
             Requirement::Maximum(limit) => format!("at most {limit}"),
             Requirement::Discriminator { property, tags, .. } => {
                 format!("{property:?} to be one of {}", tags.join(", "))
+            }
+            Requirement::Other { keyword, message } if message.is_empty() => {
+                format!("to satisfy `{keyword}`")
             }
             Requirement::Other { keyword, message } => {
                 format!("to satisfy `{keyword}` ({message})")
@@ -269,6 +292,26 @@ mod tests {
             (json!({"not": {"type": "string"}}), json!(secret)),
             (json!({"uniqueItems": true}), json!([secret, secret])),
             (json!({"contains": {"type": "integer"}}), json!([secret])),
+            (
+                json!({"propertyNames": {"pattern": "^[a-z_]+$"}}),
+                json!({secret: 1}),
+            ),
+            (
+                json!({"propertyNames": {"maxLength": 3}}),
+                json!({secret: 1}),
+            ),
+            (
+                json!({"oneOf": [{"type": "integer"}, {"type": "boolean"}]}),
+                json!(secret),
+            ),
+            (
+                json!({"anyOf": [{"type": "integer"}, {"type": "boolean"}]}),
+                json!(secret),
+            ),
+            (
+                json!({"dependentRequired": {"a": ["b"]}}),
+                json!({"a": secret}),
+            ),
         ];
         for (schema, instance) in cases {
             let requirement = first(schema.clone(), instance);

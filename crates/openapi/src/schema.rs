@@ -141,15 +141,21 @@ impl Compiler {
     pub fn check(&self, pointer: &str) -> Result<SchemaCheck, CompileError> {
         let whole = self.validator(pointer)?;
         let target = reference::resolve_pointer(&self.doc, pointer)?;
+        // A discriminator routes by tag only when it names its branches (a mapping, or
+        // `oneOf`/`anyOf` references); one on a base schema of the `allOf` pattern names
+        // none, and the schema is validated whole.
         let union = match target
             .value
             .pointer("/discriminator/propertyName")
             .and_then(Value::as_str)
         {
-            Some(property) => Some(Union {
-                property: property.to_owned(),
-                branches: self.branches(target.value, &target.pointer)?,
-            }),
+            Some(property) => {
+                let branches = self.branches(target.value, &target.pointer)?;
+                (!branches.is_empty()).then(|| Union {
+                    property: property.to_owned(),
+                    branches,
+                })
+            }
             None => None,
         };
         Ok(SchemaCheck {
@@ -159,8 +165,8 @@ impl Compiler {
         })
     }
 
-    /// The branches of a union: the mapping's, or, without one, each `oneOf`/`anyOf`
-    /// `$ref` under its component's name (OpenAPI 3.1.0 §4.8.25.2, implicit mapping).
+    /// The branches of a union: the mapping's, and each other `oneOf`/`anyOf` `$ref` under
+    /// its component's name (OpenAPI 3.1.0 §4.8.25.2, implicit mapping).
     fn branches(&self, union: &Value, at: &str) -> Result<Vec<Branch>, CompileError> {
         let mut branches = Vec::new();
         if let Some(mapping) = union
@@ -179,7 +185,6 @@ impl Compiler {
                     location,
                 });
             }
-            return Ok(branches);
         }
         for keyword in ["oneOf", "anyOf"] {
             for option in union
@@ -190,6 +195,11 @@ impl Compiler {
             {
                 if let Some(reference) = option.get("$ref").and_then(Value::as_str) {
                     let location = branch_pointer(reference, at)?;
+                    // A branch the mapping names already is not named again by its component
+                    // (OpenAPI 3.1.0 §4.8.25.2: the implicit names apply to the rest).
+                    if branches.iter().any(|b| b.location == location) {
+                        continue;
+                    }
                     let tag = location.rsplit('/').next().unwrap_or_default();
                     let tag = pointer::unescape(tag)
                         .map(|t| t.into_owned())
@@ -457,6 +467,19 @@ mod tests {
         let errors = check.errors(&json!({"kind": "cat", "lives": "nine"}));
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].pointer, "/lives");
+    }
+
+    #[test]
+    fn a_discriminator_that_names_no_branch_validates_the_whole_schema() {
+        let doc = Arc::new(json!({"components": {"schemas": {
+            "Pet": {"type": "object", "required": ["petType"], "properties": {"petType": {"type": "string"}}, "discriminator": {"propertyName": "petType"}}
+        }}}));
+        let check = Compiler::new(doc)
+            .expect("registers")
+            .check("/components/schemas/Pet")
+            .expect("compiles");
+        assert!(check.is_valid(&json!({"petType": "Cat"})));
+        assert_eq!(check.errors(&json!({}))[0].keyword(), "required");
     }
 
     #[test]

@@ -10,8 +10,9 @@ fn allowed(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
-/// Escapes text for element content or an attribute value in double quotes: `&`, `<`, `>`
-/// and `"` become entity references (§2.4); a character XML 1.0 cannot hold at all (a
+/// Escapes text for element content or an attribute value in quotes: `&`, `<`, `>`, `"` and
+/// `'` become references (§2.4), and a carriage return `&#13;` so that it is not read back as
+/// a line feed (§2.11); a character XML 1.0 cannot hold at all (a
 /// control character such as ESC, `U+FFFE`, `U+FFFF`) is written as the visible text
 /// `\u{1b}` rather than dropped, so the report keeps every character's trace.
 pub fn escape(text: &str) -> String {
@@ -22,6 +23,9 @@ pub fn escape(text: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // A raw carriage return would be read back as a line feed (§2.11).
+            '\r' => out.push_str("&#13;"),
             c if allowed(c) => out.push(c),
             c => {
                 let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
@@ -35,10 +39,7 @@ pub fn escape(text: &str) -> String {
 /// that attribute-value normalisation would turn into spaces (§3.3.3: tab, line feed,
 /// carriage return) is written as character references, so a multi-line message survives.
 pub fn escape_attribute(text: &str) -> String {
-    escape(text)
-        .replace('\t', "&#9;")
-        .replace('\n', "&#10;")
-        .replace('\r', "&#13;")
+    escape(text).replace('\t', "&#9;").replace('\n', "&#10;")
 }
 
 #[cfg(test)]
@@ -55,7 +56,10 @@ mod tests {
             escape("esc\u{1b}[31m nul\0 \u{FFFE}"),
             "esc\\u{1b}[31m nul\\u{0} \\u{fffe}"
         );
-        assert_eq!(escape("tab\tline\ncr\r ü 😀"), "tab\tline\ncr\r ü 😀");
+        assert_eq!(
+            escape("tab\tline\ncr\r ü 😀 it's"),
+            "tab\tline\ncr&#13; ü 😀 it&#39;s"
+        );
         assert_eq!(escape_attribute("two\nlines"), "two&#10;lines");
     }
 

@@ -23,16 +23,21 @@ pub struct Args {
     base_urls: Vec<String>,
     /// Threads that parse and check entries (default: the machine's cores). Results come in
     /// file order whatever the number.
-    #[arg(long, value_name = "N")]
-    jobs: Option<usize>,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=256))]
+    jobs: Option<u64>,
     /// Fail exchanges whose response body the recording does not hold, instead of counting
     /// them as not checked.
     #[arg(long)]
     strict: bool,
     /// The largest body checked, in bytes (decoded); entries with larger bodies are skipped
     /// and counted as too large.
-    #[arg(long, value_name = "BYTES", default_value_t = balampay_contract::record::DEFAULT_MAX_BODY_BYTES)]
-    max_body_bytes: usize,
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value_t = balampay_contract::record::DEFAULT_MAX_BODY_BYTES as u64,
+        value_parser = clap::value_parser!(u64).range(1..=1 << 32)
+    )]
+    max_body_bytes: u64,
     /// How many failures a report keeps in full per recording (all are counted).
     #[arg(long, value_name = "N", default_value_t = balampay_contract::report::MAX_FAILURES_PER_CASE)]
     max_failures: usize,
@@ -42,15 +47,14 @@ pub struct Args {
 pub fn execute(global: &Global, args: Args, out: &mut dyn Write) -> Result<Outcome> {
     let spec = global.load_spec()?;
     let jobs = match args.jobs {
-        Some(0) => anyhow::bail!("--jobs must be at least 1"),
-        Some(jobs) => jobs,
+        Some(jobs) => usize::try_from(jobs)?,
         None => std::thread::available_parallelism().map_or(1, usize::from),
     };
     let options = balampay_contract::verify::Options {
         jobs,
         base_urls: args.base_urls,
         strict: args.strict,
-        max_body_bytes: args.max_body_bytes,
+        max_body_bytes: usize::try_from(args.max_body_bytes)?,
         max_failures: args.max_failures,
     };
     let progress_on = std::io::stderr().is_terminal();
