@@ -124,7 +124,7 @@ impl Bases {
             }
         }
         // The longest prefix first, so that `https://x/v2` wins over `https://x`.
-        bases.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
+        bases.sort_by_key(|(_, prefix)| std::cmp::Reverse(prefix.len()));
         Ok(Self(bases))
     }
 
