@@ -259,7 +259,9 @@ fn target(url: &str) -> Result<Target, EntryError> {
                     && label
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                    && !label.to_ascii_lowercase().starts_with("xn--")
+                    && !label
+                        .get(..4)
+                        .is_some_and(|prefix| prefix.eq_ignore_ascii_case("xn--"))
             })
             && host
                 .rsplit('.')
@@ -277,11 +279,17 @@ fn target(url: &str) -> Result<Target, EntryError> {
         // No character the URL standard would percent-encode or read as a separator, and no
         // dot segment it would remove.
         let before_query = path.split('?').next().unwrap_or("");
-        let path_plain = path
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && !b"\\\"<>`{}'^|".contains(&b))
-            && !before_query.contains("/.")
-            && !before_query.to_ascii_lowercase().contains("%2e");
+        let path_plain = path.bytes().all(|b| {
+            b.is_ascii_graphic()
+                && !matches!(
+                    b,
+                    b'\\' | b'"' | b'<' | b'>' | b'`' | b'{' | b'}' | b'\'' | b'^' | b'|'
+                )
+        }) && !before_query.contains("/.")
+            && !before_query
+                .as_bytes()
+                .windows(3)
+                .any(|w| w[0] == b'%' && w[1] == b'2' && w[2].eq_ignore_ascii_case(&b'e'));
         if let (true, Some(port), true) = (labels_plain, port, path_plain) {
             let host = host.to_ascii_lowercase();
             let origin = match port {
