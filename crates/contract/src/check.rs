@@ -187,7 +187,8 @@ pub struct Scope {
     pub credentials_may_be_removed: bool,
 }
 
-fn failure(
+/// A failure of `check` on an exchange, without a schema location.
+pub(crate) fn failure(
     check: Check,
     exchange: &Exchange,
     operation: Option<&Operation>,

@@ -42,7 +42,7 @@ struct Request<'a> {
     #[serde(default, borrow)]
     headers: Vec<Header<'a>>,
     #[serde(rename = "postData", borrow)]
-    post_data: Option<PostData<'a>>,
+    post_data: Option<Content<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -54,16 +54,6 @@ struct Header<'a> {
 }
 
 #[derive(Deserialize)]
-struct PostData<'a> {
-    #[serde(borrow)]
-    text: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    encoding: Option<Cow<'a, str>>,
-    #[serde(rename = "_file", borrow)]
-    file: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
 struct Response<'a> {
     status: Option<Value>,
     #[serde(default, borrow)]
@@ -72,6 +62,7 @@ struct Response<'a> {
     content: Option<Content<'a>>,
 }
 
+/// A request's `postData` or a response's `content`: the members that hold a body.
 #[derive(Deserialize)]
 struct Content<'a> {
     #[serde(borrow)]

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
-use crate::check::{Check, Exchange, Failure, Scope, Verdict, check_matched};
+use crate::check::{Check, Exchange, Scope, Verdict, check_matched, failure};
 use crate::har::{SideFiles, Target};
 use crate::record::{self, Format, Place, RawItem, SideSource};
 use crate::report::{Case, Entries};
@@ -240,18 +240,13 @@ impl Worker<'_> {
                 Check::ErrorBody
             };
             verdict.checks.push(check);
-            verdict.failures.push(Failure {
+            verdict.failures.push(failure(
                 check,
-                operation_id: verdict.operation_id.clone(),
-                method: exchange.method.to_uppercase(),
-                path: exchange.path_only().to_owned(),
-                status: exchange.status,
-                pointer: None,
-                schema_location: None,
-                keyword: None,
-                expected: "a recorded body (--strict)".to_owned(),
-                actual: "the recording does not hold the body".to_owned(),
-            });
+                &exchange,
+                operation,
+                "a recorded body (--strict)",
+                "the recording does not hold the body",
+            ));
         }
         Outcome::Checked(verdict)
     }
