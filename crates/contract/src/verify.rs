@@ -360,7 +360,7 @@ type Done = (usize, Vec<(Place, Outcome)>);
 
 /// Items per batch, and bytes per batch (whichever comes first).
 const BATCH_ITEMS: usize = 256;
-const BATCH_BYTES: usize = 1 << 20;
+const BATCH_BYTES: usize = 512 * 1024;
 
 /// Reads on this thread, parses and checks on `options.jobs` threads, tallies in order.
 #[allow(clippy::too_many_arguments)]
@@ -378,11 +378,11 @@ fn parallel(
 ) -> Result<(), record::RecordingError> {
     let jobs = options.jobs;
     // Bounded queues keep memory flat: the reader waits when the workers are behind, and at
-    // most `4 * jobs` batches (of at most 1 MiB each, or one larger item) are in flight or
+    // most `2 * jobs` batches (of at most 512 KiB each, or one larger item) are in flight or
     // waiting to be tallied in order.
-    let (work, queue): (SyncSender<Job>, Receiver<Job>) = sync_channel(jobs * 2);
+    let (work, queue): (SyncSender<Job>, Receiver<Job>) = sync_channel(jobs);
     let queue = Arc::new(Mutex::new(queue));
-    let (done, results): (SyncSender<Done>, Receiver<Done>) = sync_channel(jobs * 2);
+    let (done, results): (SyncSender<Done>, Receiver<Done>) = sync_channel(jobs);
     let mut handles = Vec::new();
     for _ in 0..jobs {
         handles.push(side.open()?);
