@@ -925,7 +925,7 @@ impl Runner {
             if let Some(Err(error)) = &delivery.signature {
                 self.case.failed([Failure {
                     expected: "a valid Standard Webhooks signature".to_owned(),
-                    actual: error.clone(),
+                    actual: error.to_string(),
                     ..base.clone()
                 }]);
             }

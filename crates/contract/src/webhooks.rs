@@ -146,7 +146,7 @@ pub struct Delivery {
     /// The event name, if the body had one.
     pub event: Option<String>,
     /// Whether the signature verified (`None` without a secret).
-    pub signature: Option<Result<(), String>>,
+    pub signature: Option<Result<(), balampay_client::webhooks::SignatureError>>,
     /// Schema failures (or the reason the body could not be checked).
     pub problems: Result<Vec<Failure>, PayloadError>,
     /// The identifiers of the payload's `data` (`id`, `user_id`, `event_id`), by name: what
@@ -234,9 +234,7 @@ pub async fn listen(
         let on_delivery = on_delivery.clone();
         async move {
             let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-            let signature = secret
-                .as_ref()
-                .map(|secret| secret.verify(header, &body).map_err(|e| e.to_string()));
+            let signature = secret.as_ref().map(|secret| secret.verify(header, &body));
             let parsed = serde_json::from_slice::<Value>(&body)
                 .map_err(|error| PayloadError::NotJson(error.to_string()));
             let event = parsed
