@@ -146,6 +146,9 @@ pub struct Failure {
     pub method: String,
     /// The path (without query string).
     pub path: String,
+    /// Where in a recording the exchange is (`line 3`, `entry 2, line 40`), for `verify`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<String>,
     /// The status answered.
     pub status: u16,
     /// The JSON pointer in the body (request or response), if the failure is about a value.
@@ -204,6 +207,7 @@ pub(crate) fn failure(
         pointer: None,
         schema_location: None,
         keyword: None,
+        place: None,
         expected: expected.into(),
         actual: actual.into(),
     }
@@ -244,6 +248,7 @@ impl Failure {
             status,
             actual: mask(&error.pointer, &error.actual),
             keyword: Some(error.keyword().to_owned()),
+            place: None,
             expected: error.requirement.expected(),
             pointer: Some(error.pointer),
             schema_location: Some(error.schema_location),

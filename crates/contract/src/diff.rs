@@ -21,12 +21,12 @@ pub enum SideError {
         side: String,
     },
     /// git could not be run.
-    #[error("read {side}: cannot run git: {source}")]
+    #[error("read {side}: cannot run git: {cause}")]
     GitNotRun {
         /// The side as given.
         side: String,
         /// The operating system's error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// `git show` failed.
     #[error("read {side}: git show failed: {stderr}")]
@@ -57,9 +57,9 @@ pub fn load_side(side: &str) -> Result<Value, SideError> {
             let output = Command::new("git")
                 .args(["show", &format!("{revision}:{path}")])
                 .output()
-                .map_err(|source| SideError::GitNotRun {
+                .map_err(|cause| SideError::GitNotRun {
                     side: side.to_owned(),
-                    source,
+                    cause,
                 })?;
             if !output.status.success() {
                 return Err(SideError::GitShow {

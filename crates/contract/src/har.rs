@@ -165,10 +165,13 @@ pub fn exchange<S>(
     let target = target(&url)?;
     // Some exporters write the status as a number with a fraction (`200.0`); Playwright
     // writes -1 where browsers write 0 for a request that got no answer.
-    let status = match entry.response.status.as_ref().and_then(Value::as_f64) {
-        Some(status) if status < 0.0 => 0,
-        Some(status) if status.fract() == 0.0 && status <= f64::from(u16::MAX) => status as u16,
-        _ => return Err(EntryError::Missing("response.status")),
+    let status = match entry.response.status.as_ref() {
+        None | Some(Value::Null) => return Err(EntryError::Missing("response.status")),
+        Some(value) => match value.as_f64() {
+            Some(status) if status < 0.0 => 0,
+            Some(status) if status.fract() == 0.0 && status <= f64::from(u16::MAX) => status as u16,
+            _ => return Err(EntryError::NotAStatus),
+        },
     };
     let method = method.into_owned();
     // A response that has no content by definition (RFC 9110 §6.4.1: 1xx, 204, 304, and

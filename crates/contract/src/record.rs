@@ -90,20 +90,20 @@ impl std::fmt::Display for Place {
 #[derive(Debug, thiserror::Error)]
 pub enum RecordingError {
     /// The file could not be opened.
-    #[error("cannot open {path}: {source}")]
+    #[error("cannot open {path}: {cause}")]
     Open {
         /// The file.
         path: String,
         /// The operating system's error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A line of a JSONL cassette could not be read.
-    #[error("cannot read line {line}: {source}")]
+    #[error("cannot read line {line}: {cause}")]
     ReadLine {
         /// The 1-based line.
         line: usize,
         /// The operating system's error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The file is not a HAR document (`{"log": {"entries": [...]}}`).
     #[error(transparent)]
@@ -137,6 +137,10 @@ pub enum EntryError {
     /// A field every HAR entry has is absent.
     #[error("{0} is missing")]
     Missing(&'static str),
+    /// `response.status` is not a whole number from 0 to 65535 (or a negative one, which
+    /// Playwright writes for a request that got no answer).
+    #[error("response.status is not an HTTP status (a whole number)")]
+    NotAStatus,
     /// `request.url` does not parse as a URL.
     #[error("request.url is not a URL: {0}")]
     BadUrl(String),
@@ -178,7 +182,9 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format of a file, by its extension.
+    /// The format of a file: by its extension (`.har`, `.zip`), and otherwise by its first
+    /// bytes, so that a HAR saved as `.json` or without an extension is read as one (a HAR
+    /// starts with `{"log"`, a cassette line with `{"method"`).
     pub fn of(path: &Path) -> Self {
         match path
             .extension()
@@ -187,9 +193,26 @@ impl Format {
         {
             Some("har") => Format::Har,
             Some("zip") => Format::HarZip,
+            _ if starts_like_har(path) => Format::Har,
             _ => Format::Jsonl,
         }
     }
+}
+
+/// Whether the file's first JSON member is `"log"` (after a byte-order mark and white space).
+fn starts_like_har(path: &Path) -> bool {
+    let mut head = [0u8; 512];
+    let Ok(read) = File::open(path).and_then(|mut file| file.read(&mut head)) else {
+        return false;
+    };
+    let head = &head[..read];
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let text: Vec<u8> = head
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    text.starts_with(b"{\"log\"")
 }
 
 /// One item of a recording as read, before it is parsed.
@@ -243,9 +266,9 @@ impl SideSource {
 }
 
 fn open_zip(path: &Path) -> Result<zip::ZipArchive<File>, RecordingError> {
-    let file = File::open(path).map_err(|source| RecordingError::Open {
+    let file = File::open(path).map_err(|cause| RecordingError::Open {
         path: path.display().to_string(),
-        source,
+        cause,
     })?;
     zip::ZipArchive::new(file).map_err(|error| RecordingError::Zip {
         path: path.display().to_string(),
@@ -265,18 +288,24 @@ pub fn stream(
     max_item: usize,
     each: &mut dyn FnMut(Place, RawItem),
 ) -> Result<(), RecordingError> {
+    if path.is_dir() {
+        return Err(RecordingError::Open {
+            path: path.display().to_string(),
+            cause: std::io::Error::other("it is a directory, not a recording"),
+        });
+    }
     match Format::of(path) {
         Format::Jsonl => {
-            let file = File::open(path).map_err(|source| RecordingError::Open {
+            let file = File::open(path).map_err(|cause| RecordingError::Open {
                 path: path.display().to_string(),
-                source,
+                cause,
             })?;
             stream_jsonl(BufReader::with_capacity(1 << 18, file), max_item, each)
         }
         Format::Har => {
-            let file = File::open(path).map_err(|source| RecordingError::Open {
+            let file = File::open(path).map_err(|cause| RecordingError::Open {
                 path: path.display().to_string(),
-                source,
+                cause,
             })?;
             stream_har(file, max_item, each)
         }
@@ -344,9 +373,9 @@ fn stream_jsonl(
     loop {
         let chunk = reader
             .fill_buf()
-            .map_err(|source| RecordingError::ReadLine {
+            .map_err(|cause| RecordingError::ReadLine {
                 line: number + 1,
-                source,
+                cause,
             })?;
         if chunk.is_empty() {
             if size > 0 {

@@ -28,6 +28,11 @@ pub struct Entries {
     /// Checked exchanges whose response body the recording does not hold (the body was not
     /// checked).
     pub bodies_not_recorded: usize,
+    /// Items that are not exchanges (each is an input error).
+    pub unreadable: usize,
+    /// Up to five of the other hosts entries went to, with their counts.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub other_hosts: BTreeMap<String, usize>,
 }
 
 /// One case of a report: a scenario of `run`, or a file of `verify`.
@@ -201,11 +206,16 @@ pub fn describe(failure: &Failure) -> String {
         )
     } else {
         format!(
-            "[{}] {} {} {} → {}",
+            "[{}] {} {} {}{} → {}",
             failure.check,
             failure.operation_id.as_deref().unwrap_or("(no operation)"),
             failure.method,
             failure.path,
+            failure
+                .place
+                .as_ref()
+                .map(|place| format!(" ({place})"))
+                .unwrap_or_default(),
             failure.status
         )
     };
@@ -247,6 +257,9 @@ fn entries_line(entries: &Entries) -> String {
         "    entries: {} read, {} checked, {skipped} not checked",
         entries.read, entries.checked
     );
+    if entries.unreadable > 0 {
+        let _ = write!(line, ", {} unreadable", entries.unreadable);
+    }
     if skipped > 0 {
         let _ = write!(line, " ({})", counts(&entries.skipped));
     }
@@ -294,12 +307,21 @@ pub fn human(report: &Report, style: Style) -> String {
             )
         } else {
             failed += 1;
+            // A recording can both break the contract and hold input errors: both counts
+            // are said, so that what was not checked is not hidden behind the failures.
+            if case.error_count() > 0 {
+                errors += 1;
+            }
             format!(
-                "{} {} ({} checks, {} failed)",
+                "{} {} ({} checks, {} failed{})",
                 style.paint("31", "FAIL"),
                 case.name,
                 case.checks,
-                case.failure_count
+                case.failure_count,
+                match case.error_count() {
+                    0 => String::new(),
+                    count => format!(", {count} input error(s)"),
+                }
             )
         };
         out.push_str(&mark);
@@ -344,11 +366,7 @@ pub fn human(report: &Report, style: Style) -> String {
 /// The JUnit XML report: one test case per case.
 pub fn junit(report: &Report) -> String {
     let failures = report.cases.iter().filter(|c| c.failure_count > 0).count();
-    let errors = report
-        .cases
-        .iter()
-        .filter(|c| c.failure_count == 0 && !c.errors.is_empty())
-        .count();
+    let errors = report.cases.iter().filter(|c| c.error_count() > 0).count();
     let skipped = report.cases.iter().filter(|c| c.skipped.is_some()).count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
@@ -380,7 +398,18 @@ pub fn junit(report: &Report) -> String {
                 escape_attribute(reason)
             );
         } else if case.failure_count > 0 {
-            let details: Vec<String> = case.failures.iter().map(describe).collect();
+            let mut details: Vec<String> = case.failures.iter().map(describe).collect();
+            if case.error_count() > 0 {
+                details.push(format!(
+                    "\n{} input error(s) as well (those items were not checked):\n{}{}",
+                    case.error_count(),
+                    case.errors.join("\n"),
+                    match case.errors_omitted {
+                        0 => String::new(),
+                        more => format!("\n… and {more} more input errors"),
+                    }
+                ));
+            }
             let _ = writeln!(
                 out,
                 ">\n      <failure message=\"{} contract violation(s)\" type=\"contract\">{}</failure>\n    </testcase>",

@@ -331,6 +331,7 @@ impl Runner {
                     pointer: None,
                     schema_location: None,
                     keyword: None,
+                    place: None,
                     expected: format!(
                         "status {}",
                         expect
@@ -372,6 +373,7 @@ impl Runner {
                 pointer: None,
                 schema_location: None,
                 keyword: None,
+                place: None,
                 expected: "a body the generated client's types read".to_owned(),
                 actual: problem,
             }]);
@@ -919,6 +921,7 @@ impl Runner {
                 pointer: None,
                 schema_location: None,
                 keyword: None,
+                place: None,
                 expected: String::new(),
                 actual: String::new(),
             };

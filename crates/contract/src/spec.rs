@@ -23,20 +23,20 @@ pub enum SpecError {
     #[error(transparent)]
     Load(#[from] LoadError),
     /// A `$ref` on the way to an operation's part cannot be followed.
-    #[error("{origin}: {source}")]
+    #[error("{origin}: {cause}")]
     Reference {
         /// Where the spec came from.
         origin: String,
         /// The located problem.
-        source: RefError,
+        cause: RefError,
     },
     /// A schema does not compile.
-    #[error("{origin}: {source}")]
+    #[error("{origin}: {cause}")]
     Compile {
         /// Where the spec came from.
         origin: String,
         /// The located problem.
-        source: CompileError,
+        cause: CompileError,
     },
 }
 
@@ -151,18 +151,18 @@ impl Spec {
         let document = document.require(&[Version::V3_1])?.require_resolvable()?;
         let origin = document.origin;
         let doc = Arc::new(document.value);
-        let compiler = Compiler::new(doc.clone()).map_err(|source| SpecError::Compile {
+        let compiler = Compiler::new(doc.clone()).map_err(|cause| SpecError::Compile {
             origin: origin.clone(),
-            source,
+            cause,
         })?;
         let located = |error: Located| match error {
-            Located::Reference(source) => SpecError::Reference {
+            Located::Reference(cause) => SpecError::Reference {
                 origin: origin.clone(),
-                source,
+                cause,
             },
-            Located::Compile(source) => SpecError::Compile {
+            Located::Compile(cause) => SpecError::Compile {
                 origin: origin.clone(),
-                source,
+                cause,
             },
         };
         let operations = compile_operations(&compiler).map_err(located)?;

@@ -16,12 +16,12 @@ use std::io::Read;
 #[derive(Debug, thiserror::Error)]
 pub enum SplitError {
     /// Reading failed.
-    #[error("read at byte {offset}: {source}")]
+    #[error("read at byte {offset}: {cause}")]
     Io {
         /// How many bytes had been read.
         offset: u64,
         /// The operating system's error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The bytes are not the JSON of a HAR document.
     #[error("not a HAR document: {what} at line {line} (byte {offset})")]
@@ -146,10 +146,10 @@ impl<R: Read> Splitter<R> {
                     return Ok(true);
                 }
                 Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(source) => {
+                Err(cause) => {
                     return Err(SplitError::Io {
                         offset: self.base,
-                        source,
+                        cause,
                     });
                 }
             }

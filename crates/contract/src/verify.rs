@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use crate::check::{Check, Exchange, Scope, Verdict, check_matched, failure};
@@ -87,6 +87,8 @@ impl Skip {
 enum Outcome {
     Checked(Verdict),
     Skipped(Skip),
+    /// Sent to another host: the origin, for the summary.
+    OtherHost(String),
     Error(String),
 }
 
@@ -126,6 +128,18 @@ impl Bases {
         // The longest prefix first, so that `https://x/v2` wins over `https://x`.
         bases.sort_by_key(|(_, prefix)| std::cmp::Reverse(prefix.len()));
         Ok(Self(bases))
+    }
+
+    /// The bases, for messages.
+    fn describe(&self) -> String {
+        if self.0.is_empty() {
+            return "any host".to_owned();
+        }
+        self.0
+            .iter()
+            .map(|(origin, prefix)| format!("{}{prefix}", origin.as_deref().unwrap_or("any host")))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// The path relative to the API's base, or `None` when the request went elsewhere.
@@ -199,6 +213,7 @@ impl Worker<'_> {
         // base, and the operation it matches.
         let mut relative: Option<String> = None;
         let mut operation: Option<&Operation> = None;
+        let mut elsewhere: Option<String> = None;
         let parsed = record::parse(
             self.format,
             &bytes,
@@ -208,7 +223,10 @@ impl Worker<'_> {
                 let path = match target {
                     Some(target) => match bases.relative(target) {
                         Some(path) => relative.insert(path).as_str(),
-                        None => return Some(Skip::OtherHost),
+                        None => {
+                            elsewhere = Some(target.origin.clone());
+                            return Some(Skip::OtherHost);
+                        }
                     },
                     None => exchange.path.as_str(),
                 };
@@ -219,6 +237,9 @@ impl Worker<'_> {
         );
         let mut exchange = match parsed {
             Ok(Ok((exchange, _))) => exchange,
+            Ok(Err(Skip::OtherHost)) => {
+                return Outcome::OtherHost(elsewhere.unwrap_or_default());
+            }
             Ok(Err(skip)) => return Outcome::Skipped(skip),
             Err(record::EntryError::BodyTooLarge { .. }) => {
                 return Outcome::Skipped(Skip::TooLarge);
@@ -263,14 +284,27 @@ fn tally(case: &mut Case, entries: &mut Entries, place: &Place, outcome: Outcome
             }
             case.ran(&verdict.checks);
             case.failed(verdict.failures.into_iter().map(|mut failure| {
-                failure.path = format!("{} ({place})", failure.path);
+                failure.place = Some(place.to_string());
                 failure
             }));
         }
         Outcome::Skipped(skip) => {
             *entries.skipped.entry(skip.name().to_owned()).or_default() += 1;
         }
-        Outcome::Error(error) => case.error(format!("{place}: {error} (skipped)")),
+        Outcome::OtherHost(origin) => {
+            *entries
+                .skipped
+                .entry(Skip::OtherHost.name().to_owned())
+                .or_default() += 1;
+            // A few of them, for the message that says what was seen.
+            if entries.other_hosts.len() < 5 || entries.other_hosts.contains_key(&origin) {
+                *entries.other_hosts.entry(origin).or_default() += 1;
+            }
+        }
+        Outcome::Error(error) => {
+            entries.unreadable += 1;
+            case.error(format!("{place}: {error} (skipped)"));
+        }
     }
 }
 
@@ -344,9 +378,27 @@ pub fn verify_file(
             .iter()
             .map(|(reason, count)| format!("{reason} {count}"))
             .collect();
+        let mut hints = Vec::new();
+        if !entries.other_hosts.is_empty() {
+            hints.push(format!(
+                "the entries went to {}: if the API is among them, give its base URL with --base-url (the API's now: {})",
+                entries.other_hosts.keys().cloned().collect::<Vec<_>>().join(", "),
+                bases.describe()
+            ));
+        }
+        if entries.skipped.contains_key(Skip::TooLarge.name()) {
+            hints.push(format!(
+                "bodies over --max-body-bytes ({}) are not checked",
+                options.max_body_bytes
+            ));
+        }
         case.error(format!(
-            "nothing was checked: every entry was skipped ({}); if the API's entries are among them, give its address with --base-url",
-            reasons.join(", ")
+            "nothing was checked: every entry was skipped ({}){}",
+            reasons.join(", "),
+            hints
+                .iter()
+                .map(|hint| format!("; {hint}"))
+                .collect::<String>()
         ));
     }
     case.entries = Some(entries);
@@ -362,7 +414,48 @@ type Done = (usize, Vec<(Place, Outcome)>);
 const BATCH_ITEMS: usize = 256;
 const BATCH_BYTES: usize = 512 * 1024;
 
-/// Reads on this thread, parses and checks on `options.jobs` threads, tallies in order.
+/// Checks a batch, turning a panic on one item (a bug) into that item's error, so that the
+/// batch still arrives and the tally neither waits for it nor loses what follows.
+fn check_batch(worker: &mut Worker<'_>, items: Vec<(Place, RawItem)>) -> Vec<(Place, Outcome)> {
+    items
+        .into_iter()
+        .map(|(place, item)| {
+            let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| worker.outcome(item)))
+                .unwrap_or_else(|_| {
+                    Outcome::Error(
+                        "internal error while checking this item (a bug: please report it)"
+                            .to_owned(),
+                    )
+                });
+            (place, outcome)
+        })
+        .collect()
+}
+
+/// Batches checked, waiting to be tallied in file order.
+struct InOrder<'c> {
+    case: &'c mut Case,
+    entries: &'c mut Entries,
+    waiting: BTreeMap<usize, Vec<(Place, Outcome)>>,
+    next: usize,
+}
+
+impl InOrder<'_> {
+    fn add(&mut self, index: usize, outcomes: Vec<(Place, Outcome)>) {
+        self.waiting.insert(index, outcomes);
+        while let Some(outcomes) = self.waiting.remove(&self.next) {
+            for (place, outcome) in outcomes {
+                tally(self.case, self.entries, &place, outcome);
+            }
+            self.next += 1;
+        }
+    }
+}
+
+/// Reads on this thread and checks on `options.jobs` threads in all: `jobs - 1` workers,
+/// and this thread itself whenever the workers' queue is full, so that on a machine with
+/// as many cores as jobs no core waits while the reader is ahead. Results are tallied here,
+/// in file order.
 #[allow(clippy::too_many_arguments)]
 fn parallel(
     spec: &Spec,
@@ -376,17 +469,23 @@ fn parallel(
     entries: &mut Entries,
     progress: &mut dyn FnMut(usize),
 ) -> Result<(), record::RecordingError> {
-    let jobs = options.jobs;
-    // Bounded queues keep memory flat: the reader waits when the workers are behind, and at
-    // most `2 * jobs` batches (of at most 512 KiB each, or one larger item) are in flight or
-    // waiting to be tallied in order.
-    let (work, queue): (SyncSender<Job>, Receiver<Job>) = sync_channel(jobs);
+    let helpers = options.jobs.saturating_sub(1).max(1);
+    // Bounded queues keep memory flat: at most `2 * helpers` batches (of at most 512 KiB
+    // each, or one larger item) wait for a worker or for their turn to be tallied.
+    let (work, queue): (SyncSender<Job>, Receiver<Job>) = sync_channel(helpers);
     let queue = Arc::new(Mutex::new(queue));
-    let (done, results): (SyncSender<Done>, Receiver<Done>) = sync_channel(jobs);
+    let (done, results): (SyncSender<Done>, Receiver<Done>) = sync_channel(helpers);
     let mut handles = Vec::new();
-    for _ in 0..jobs {
+    for _ in 0..helpers {
         handles.push(side.open()?);
     }
+    let mut own = Worker {
+        spec,
+        bases,
+        options,
+        format,
+        side: side.open()?,
+    };
     std::thread::scope(|scope| {
         for side in handles {
             let queue = queue.clone();
@@ -404,71 +503,42 @@ fn parallel(
                     let Ok((index, items)) = job else {
                         return;
                     };
-                    // A panic on one item (a bug) becomes that item's error: the batch still
-                    // arrives, so the tally neither waits for it nor loses what follows.
-                    let outcomes = items
-                        .into_iter()
-                        .map(|(place, item)| {
-                            let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                                worker.outcome(item)
-                            }))
-                            .unwrap_or_else(|_| {
-                                Outcome::Error(
-                                    "internal error while checking this item (a bug: please report it)"
-                                        .to_owned(),
-                                )
-                            });
-                            (place, outcome)
-                        })
-                        .collect();
-                    if done.send((index, outcomes)).is_err() {
+                    if done.send((index, check_batch(&mut worker, items))).is_err() {
                         return;
                     }
                 }
             });
         }
-        // Only the workers hold the queue now: when they are gone, sending fails instead of
-        // blocking.
+        // Only the workers hold the queue and the results' sender now: when they are gone,
+        // sending fails instead of blocking, and the results end.
         drop(queue);
         drop(done);
-        let max_failures = case.max_failures;
-        let tallier = scope.spawn(move || {
-            let mut case = Case::new(String::new());
-            case.max_failures = max_failures;
-            let mut entries = Entries::default();
-            let mut waiting: BTreeMap<usize, Vec<(Place, Outcome)>> = BTreeMap::new();
-            let mut next = 0;
-            for (index, outcomes) in results {
-                waiting.insert(index, outcomes);
-                while let Some(outcomes) = waiting.remove(&next) {
-                    for (place, outcome) in outcomes {
-                        tally(&mut case, &mut entries, &place, outcome);
-                    }
-                    next += 1;
-                }
-            }
-            if !waiting.is_empty() {
-                case.error(format!(
-                    "internal error: {} batches of items were checked but batch {next} never came back; the report is incomplete",
-                    waiting.len()
-                ));
-                for (_, outcomes) in std::mem::take(&mut waiting) {
-                    for (place, outcome) in outcomes {
-                        tally(&mut case, &mut entries, &place, outcome);
-                    }
-                }
-            }
-            (case, entries)
-        });
+        let mut order = InOrder {
+            case: &mut *case,
+            entries: &mut *entries,
+            waiting: BTreeMap::new(),
+            next: 0,
+        };
         let mut batch: Vec<(Place, RawItem)> = Vec::with_capacity(BATCH_ITEMS);
         let mut bytes = 0;
         let mut index = 0;
         let mut read = 0usize;
-        let mut workers_gone = false;
-        let result = record::stream(path, max_item, &mut |place, item| {
-            if workers_gone {
-                return;
+        let mut dispatch = |order: &mut InOrder<'_>, index: usize, batch: Vec<(Place, RawItem)>| {
+            match work.try_send((index, batch)) {
+                Ok(()) => {}
+                // The workers are busy (or gone): check the batch here.
+                Err(
+                    TrySendError::Full((index, batch)) | TrySendError::Disconnected((index, batch)),
+                ) => {
+                    let outcomes = check_batch(&mut own, batch);
+                    order.add(index, outcomes);
+                }
             }
+            while let Ok((index, outcomes)) = results.try_recv() {
+                order.add(index, outcomes);
+            }
+        };
+        let result = record::stream(path, max_item, &mut |place, item| {
             if let RawItem::Bytes(item) = &item {
                 bytes += item.capacity();
             }
@@ -476,7 +546,7 @@ fn parallel(
             read += 1;
             if batch.len() >= BATCH_ITEMS || bytes >= BATCH_BYTES {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ITEMS));
-                workers_gone = work.send((index, full)).is_err();
+                dispatch(&mut order, index, full);
                 index += 1;
                 bytes = 0;
             }
@@ -484,18 +554,25 @@ fn parallel(
                 progress(read);
             }
         });
-        if !batch.is_empty() && !workers_gone {
-            workers_gone = work.send((index, batch)).is_err();
+        if !batch.is_empty() {
+            dispatch(&mut order, index, batch);
         }
-        if workers_gone {
-            case.error(
-                "internal error: the checking threads stopped; the report is incomplete".to_owned(),
-            );
-        }
+        drop(dispatch);
         drop(work);
-        let (tallied, counted) = tallier.join().unwrap_or_default();
-        case.absorb(tallied);
-        *entries = counted;
+        for (index, outcomes) in results.iter() {
+            order.add(index, outcomes);
+        }
+        if !order.waiting.is_empty() {
+            let missing = order.next;
+            order.case.error(format!(
+                "internal error: batch {missing} of items never came back from its thread; the report is incomplete"
+            ));
+            for (_, outcomes) in std::mem::take(&mut order.waiting) {
+                for (place, outcome) in outcomes {
+                    tally(order.case, order.entries, &place, outcome);
+                }
+            }
+        }
         result
     })
 }

@@ -72,12 +72,12 @@ pub enum PayloadError {
 
 /// A directory of payloads could not be listed.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot list {path}: {source}")]
+#[error("cannot list {path}: {cause}")]
 pub struct ListError {
     /// The directory.
     pub path: String,
     /// The operating system's error.
-    pub source: std::io::Error,
+    pub cause: std::io::Error,
 }
 
 /// Every `.json` file of the paths given (directories are walked, sorted).
@@ -89,9 +89,9 @@ pub fn payload_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ListError> {
     for path in paths {
         if path.is_dir() {
             let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(|source| ListError {
+                .map_err(|cause| ListError {
                     path: path.display().to_string(),
-                    source,
+                    cause,
                 })?
                 .filter_map(|entry| entry.ok().map(|e| e.path()))
                 .collect();

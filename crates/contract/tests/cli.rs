@@ -108,7 +108,10 @@ fn clean_recordings_pass() {
     );
     assert_eq!(case.failures.len(), 1, "{:#?}", case.failures);
     assert!(
-        case.failures[0].path.contains("(entry 2, line "),
+        case.failures[0]
+            .place
+            .as_deref()
+            .is_some_and(|place| place.starts_with("entry 2, line ")),
         "{:#?}",
         case.failures[0]
     );
@@ -687,6 +690,7 @@ fn junit_reports_are_well_formed_xml_whatever_the_messages_hold() {
         pointer: Some(format!("/{nasty}")),
         schema_location: None,
         keyword: None,
+        place: None,
         expected: nasty.to_owned(),
         actual: nasty.to_owned(),
     };
@@ -886,10 +890,14 @@ fn bad_input_is_located_and_bounded() {
     let (status, stdout, _) = cli(&["verify", broken.to_str().expect("path")]);
     assert_eq!(status, 2, "{stdout}");
     assert!(
-        stdout.contains("entry 3, line ") && stdout.contains(": response.status is missing"),
+        stdout.contains("entry 3, line ")
+            && stdout.contains(": response.status is not an HTTP status (a whole number)"),
         "{stdout}"
     );
-    assert!(stdout.contains("3 read, 2 checked"), "{stdout}");
+    assert!(
+        stdout.contains("3 read, 2 checked, 0 not checked, 1 unreadable"),
+        "{stdout}"
+    );
 
     // A HAR cut off in the middle: located by line.
     let cut = dir.join("cut.har");
@@ -952,4 +960,115 @@ async fn a_counting_listener_keeps_no_deliveries() {
     assert_eq!(listener.counts.total.load(Ordering::Relaxed), 3);
     assert_eq!(listener.counts.bad.load(Ordering::Relaxed), 1);
     assert!(listener.deliveries.lock().expect("lock").is_empty());
+}
+
+#[test]
+fn newcomer_mistakes_get_clear_answers() {
+    let dir = std::env::temp_dir().join(format!("contract-newcomer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    // A HAR saved as .json is still read as a HAR.
+    let json = dir.join("session.json");
+    std::fs::copy(
+        root().join("tests/fixtures/recordings/chrome-base64.har"),
+        &json,
+    )
+    .expect("copy");
+    let (status, stdout, _) = cli(&["verify", json.to_str().expect("path")]);
+    assert_eq!(status, 1, "{stdout}");
+    assert!(stdout.contains("at /verification_status"), "{stdout}");
+    // A directory is named as one.
+    let (status, stdout, _) = cli(&["verify", dir.to_str().expect("path")]);
+    assert_eq!(status, 2);
+    assert!(
+        stdout.contains("it is a directory, not a recording"),
+        "{stdout}"
+    );
+    // A base URL that is not one is a usage error, said once.
+    let (status, _, stderr) = cli(&[
+        "verify",
+        "--base-url",
+        "api.balampay.com",
+        "tests/fixtures/recordings/fiddler-bom.har",
+    ]);
+    assert_eq!(status, 2);
+    assert_eq!(
+        stderr.matches("is not an absolute URL").count(),
+        1,
+        "{stderr}"
+    );
+    // Entries that all went elsewhere: the message names where.
+    let (status, stdout, _) = cli(&[
+        "verify",
+        "--base-url",
+        "http://127.0.0.1:8080",
+        "tests/fixtures/recordings/fiddler-bom.har",
+    ]);
+    assert_eq!(status, 2);
+    assert!(
+        stdout.contains("the entries went to https://api.balampay.com"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
+fn the_listener_writes_its_reports_when_terminated() {
+    use std::io::Write as _;
+    let dir = std::env::temp_dir().join(format!("contract-listen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let junit = dir.join("listen.xml");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let child = Command::new(env!("CARGO_BIN_EXE_balampay-contract"))
+        .args([
+            "--junit",
+            junit.to_str().expect("path"),
+            "webhooks",
+            "listen",
+            "--addr",
+            &addr,
+        ])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut stream = loop {
+        match std::net::TcpStream::connect(&addr) {
+            Ok(stream) => break stream,
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50))
+            }
+            Err(error) => panic!("the listener never listened: {error}"),
+        }
+    };
+    let body = r#"{"event": "user.created", "data": {}}"#;
+    write!(
+        stream,
+        "POST /hooks HTTP/1.1\r\nhost: {addr}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("sent");
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut answer).expect("answered");
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let output = child.wait_with_output().expect("ends");
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("1 deliveries, 1 with problems"), "{stdout}");
+    let xml = std::fs::read_to_string(&junit).expect("the JUnit report is written");
+    let parsed = roxmltree::Document::parse(&xml).expect("well-formed");
+    assert!(
+        parsed.descendants().any(|n| n.has_tag_name("failure")),
+        "{xml}"
+    );
+    std::fs::remove_dir_all(&dir).expect("clean up");
 }

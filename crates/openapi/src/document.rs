@@ -32,12 +32,12 @@ impl fmt::Display for Version {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The file could not be read.
-    #[error("read {origin}: {source}")]
+    #[error("read {origin}: {cause}")]
     Read {
         /// The file.
         origin: String,
         /// The operating system's error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The bytes are not UTF-8 (OpenAPI 3.1.0 §4.3 asks for UTF-8).
     #[error("read {origin}: not UTF-8 at line {line}, column {column} (byte {offset})")]
@@ -142,9 +142,9 @@ impl Document {
     /// `openapi` version (which versions are accepted is the caller's [`Document::require`]).
     pub fn read(path: &Path) -> Result<Self, LoadError> {
         let origin = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+        let bytes = std::fs::read(path).map_err(|cause| LoadError::Read {
             origin: origin.clone(),
-            source,
+            cause,
         })?;
         Self::parse(&bytes, &origin)
     }

@@ -153,8 +153,8 @@ def entry_numbers(report_path):
     report = json.load(open(report_path))
     numbers = set()
     for failure in report["cases"][0]["failures"]:
-        path = failure["path"]  # "/v1/users (entry 12, line 14)"
-        numbers.add(int(path[path.rindex("(entry ") + 7 :].split(",")[0]))
+        place = failure["place"]  # "entry 12, line 14"
+        numbers.add(int(place.split(",")[0].split()[1]))
     return sorted(numbers)
 
 

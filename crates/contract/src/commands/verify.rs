@@ -45,6 +45,14 @@ pub struct Args {
 
 /// Verifies every file into one report; progress goes to standard error on a terminal.
 pub fn execute(global: &Global, args: Args, out: &mut dyn Write) -> Result<Outcome> {
+    for url in &args.base_urls {
+        match reqwest::Url::parse(url) {
+            Ok(parsed) if parsed.has_host() => {}
+            _ => anyhow::bail!(
+                "--base-url {url:?} is not an absolute URL (such as https://api.balampay.com)"
+            ),
+        }
+    }
     let spec = global.load_spec()?;
     let jobs = match args.jobs {
         Some(jobs) => usize::try_from(jobs)?,

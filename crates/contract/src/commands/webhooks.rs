@@ -98,14 +98,47 @@ async fn listen(
         .transpose()
         .map_err(|e| anyhow::anyhow!("--secret: {e}"))?;
     let checks_signatures = secret.is_some();
-    // Deliveries arrive on the server's tasks; their lines come here to be written in order.
+    // Deliveries arrive on the server's tasks; their lines come here to be written in order,
+    // and their failures go to one case for the reports (kept up to the report's limit,
+    // counted beyond it).
     let (lines, mut received) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let case = Arc::new(std::sync::Mutex::new(balampay_contract::Case::new(
+        format!("deliveries to http://{addr}"),
+    )));
+    let collected = case.clone();
+    let origin = spec.origin.clone();
     let listener = webhooks::listen(
         addr,
         spec,
         secret,
         Arc::new(move |delivery: &Delivery| {
             let _ = lines.send(describe(delivery));
+            let mut case = collected.lock().unwrap_or_else(|p| p.into_inner());
+            case.ran(&[balampay_contract::Check::Webhook]);
+            let event = delivery.event.clone();
+            let failure = |expected: &str, actual: String| balampay_contract::Failure {
+                check: balampay_contract::Check::Webhook,
+                operation_id: event.clone(),
+                method: "POST".to_owned(),
+                path: "delivery".to_owned(),
+                status: 0,
+                pointer: None,
+                schema_location: None,
+                keyword: None,
+                place: None,
+                expected: expected.to_owned(),
+                actual,
+            };
+            if let Some(Err(error)) = &delivery.signature {
+                case.failed([failure(
+                    "a valid Standard Webhooks signature",
+                    error.to_string(),
+                )]);
+            }
+            match &delivery.problems {
+                Ok(failures) => case.failed(failures.iter().cloned()),
+                Err(error) => case.failed([failure("a webhook payload", error.to_string())]),
+            }
         }),
         // Only the counts: a listener left running must not grow with what it receives.
         webhooks::Keep::Counts,
@@ -123,12 +156,12 @@ async fn listen(
         }
     )?;
     out.flush()?;
-    let stop = tokio::signal::ctrl_c();
+    let stop = stop_signal();
     tokio::pin!(stop);
     loop {
         tokio::select! {
             stopped = &mut stop => {
-                stopped.context("cannot wait for Ctrl-C")?;
+                stopped?;
                 break;
             }
             Some(line) = received.recv() => {
@@ -149,9 +182,42 @@ async fn listen(
         .bad
         .load(std::sync::atomic::Ordering::Relaxed);
     writeln!(out, "{total} deliveries, {bad} with problems")?;
+    drop(listener);
+    let case = std::mem::take(&mut *case.lock().unwrap_or_else(|p| p.into_inner()));
+    let report = Report {
+        title: "webhooks listen".to_owned(),
+        spec: origin,
+        cases: vec![case],
+    };
+    if let Some(path) = &global.junit {
+        super::write_file(path, &report::junit(&report))?;
+    }
+    if let Some(path) = &global.json {
+        super::write_file(path, &report::json(&report))?;
+    }
     Ok(if bad > 0 {
         Outcome::Violated
     } else {
         Outcome::Passed
     })
+}
+
+/// Ctrl-C, or SIGTERM where there is one (`timeout`, `docker stop`, CI runners): either ends
+/// listening with the summary and the reports.
+async fn stop_signal() -> Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("cannot wait for SIGTERM")?;
+        tokio::select! {
+            stopped = tokio::signal::ctrl_c() => stopped.context("cannot wait for Ctrl-C"),
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot wait for Ctrl-C")
+    }
 }
