@@ -557,7 +557,6 @@ fn parallel(
         if !batch.is_empty() {
             dispatch(&mut order, index, batch);
         }
-        drop(dispatch);
         drop(work);
         for (index, outcomes) in results.iter() {
             order.add(index, outcomes);
