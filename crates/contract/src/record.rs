@@ -123,10 +123,10 @@ pub enum RecordingError {
 #[derive(Debug, thiserror::Error)]
 pub enum EntryError {
     /// A JSONL line is not an exchange object.
-    #[error("not an exchange: {0}")]
+    #[error("not an exchange: {}", located(.0))]
     NotAnExchange(serde_json::Error),
     /// A HAR entry is not JSON, or its members have the wrong types.
-    #[error("not a HAR entry: {0}")]
+    #[error("not a HAR entry: {}", located(.0))]
     NotAnEntry(serde_json::Error),
     /// The entry's bytes are not UTF-8 (HAR 1.2 files are UTF-8).
     #[error("not UTF-8 at byte {offset} of the entry")]
@@ -167,6 +167,25 @@ pub enum EntryError {
         /// Why.
         reason: String,
     },
+}
+
+/// serde_json's message, with its location said relative to the item (its line and column
+/// count from the item's first line, which the place before the message names).
+fn located(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    let message = match message.rfind(" at line ") {
+        Some(index) => &message[..index],
+        None => &message,
+    };
+    if error.line() <= 1 {
+        format!("{message} (column {} of the item)", error.column())
+    } else {
+        format!(
+            "{message} (line {} of the item, column {})",
+            error.line(),
+            error.column()
+        )
+    }
 }
 
 /// The kinds of recording, by file name: `.har`, `.zip` (a HAR with its side files, as

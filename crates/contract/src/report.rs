@@ -241,6 +241,15 @@ pub fn describe(failure: &Failure) -> String {
     text
 }
 
+/// `1 check`, `2 checks`.
+fn checks_text(count: usize) -> String {
+    if count == 1 {
+        "1 check".to_owned()
+    } else {
+        format!("{count} checks")
+    }
+}
+
 /// `name 3, other 1`.
 fn counts(counts: &BTreeMap<String, usize>) -> String {
     counts
@@ -291,18 +300,18 @@ pub fn human(report: &Report, style: Style) -> String {
         } else if case.passed() {
             passed += 1;
             format!(
-                "{} {} ({} checks)",
+                "{} {} ({})",
                 style.paint("32", "PASS"),
                 case.name,
-                case.checks
+                checks_text(case.checks)
             )
         } else if case.failure_count == 0 {
             errors += 1;
             format!(
-                "{} {} ({} checks, {} input error(s))",
+                "{} {} ({}, {} input error(s))",
                 style.paint("31", "ERROR"),
                 case.name,
-                case.checks,
+                checks_text(case.checks),
                 case.error_count()
             )
         } else {
@@ -313,10 +322,10 @@ pub fn human(report: &Report, style: Style) -> String {
                 errors += 1;
             }
             format!(
-                "{} {} ({} checks, {} failed{})",
+                "{} {} ({}, {} failed{})",
                 style.paint("31", "FAIL"),
                 case.name,
-                case.checks,
+                checks_text(case.checks),
                 case.failure_count,
                 match case.error_count() {
                     0 => String::new(),
@@ -358,7 +367,8 @@ pub fn human(report: &Report, style: Style) -> String {
     }
     let _ = writeln!(
         out,
-        "\n{passed} passed, {failed} failed, {errors} with input errors, {skipped} skipped ({checks} checks)"
+        "\n{passed} passed, {failed} failed, {errors} with input errors, {skipped} skipped ({})",
+        checks_text(checks)
     );
     out
 }
