@@ -472,6 +472,12 @@ pub fn parse<S>(
 /// limit, and far above any answer of this API.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
+/// The largest item (a line or an entry) kept for bodies of at most `max_body` bytes: two
+/// bodies (request and response) and 1 MiB for the rest of an entry.
+pub fn max_item(max_body: usize) -> usize {
+    max_body.saturating_mul(2).saturating_add(1 << 20)
+}
+
 /// Reads a recording, calling `each` with every exchange (or the reason it could not be
 /// read) in order: the simple, sequential reader (`verify` has its own pipeline). An item
 /// over [`DEFAULT_MAX_BODY_BYTES`] comes as [`EntryError::BodyTooLarge`].
@@ -484,7 +490,7 @@ pub fn read(
 ) -> Result<(), RecordingError> {
     let format = Format::of(path);
     let mut side = SideSource::of(path).open()?;
-    let max_item = DEFAULT_MAX_BODY_BYTES * 2 + (1 << 20);
+    let max_item = max_item(DEFAULT_MAX_BODY_BYTES);
     stream(path, max_item, &mut |place, item| match item {
         RawItem::Bytes(bytes) => each(
             place,

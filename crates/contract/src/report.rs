@@ -135,28 +135,11 @@ impl Case {
         self.errors.len() + self.errors_omitted
     }
 
-    /// Adds another case's checks, failures and errors to this one (its name, skip reason
-    /// and entries are not taken).
-    pub fn absorb(&mut self, other: Case) {
-        self.checks += other.checks;
-        for (name, count) in other.checks_by_name {
-            *self.checks_by_name.entry(name).or_default() += count;
-        }
-        self.failure_count += other.failure_count;
-        for failure in other.failures {
-            if self.failures.len() < self.max_failures.unwrap_or(MAX_FAILURES_PER_CASE) {
-                self.failures.push(failure);
-            }
-        }
-        for (name, count) in other.failures_by_check {
-            *self.failures_by_check.entry(name).or_default() += count;
-        }
-        for (name, count) in other.failures_by_operation {
-            *self.failures_by_operation.entry(name).or_default() += count;
-        }
-        self.errors_omitted += other.errors_omitted;
-        for error in other.errors {
-            self.error(error);
+    /// The input errors kept, one a line, and how many more there were.
+    fn errors_text(&self) -> String {
+        match self.errors_omitted {
+            0 => self.errors.join("\n"),
+            more => format!("{}\n… and {more} more input errors", self.errors.join("\n")),
         }
     }
 
@@ -411,13 +394,9 @@ pub fn junit(report: &Report) -> String {
             let mut details: Vec<String> = case.failures.iter().map(describe).collect();
             if case.error_count() > 0 {
                 details.push(format!(
-                    "\n{} input error(s) as well (those items were not checked):\n{}{}",
+                    "\n{} input error(s) as well (those items were not checked):\n{}",
                     case.error_count(),
-                    case.errors.join("\n"),
-                    match case.errors_omitted {
-                        0 => String::new(),
-                        more => format!("\n… and {more} more input errors"),
-                    }
+                    case.errors_text()
                 ));
             }
             let _ = writeln!(
@@ -431,15 +410,7 @@ pub fn junit(report: &Report) -> String {
                 out,
                 ">\n      <error message=\"{} input error(s)\" type=\"input\">{}</error>\n    </testcase>",
                 case.error_count(),
-                escape(&if case.errors_omitted > 0 {
-                    format!(
-                        "{}\n… and {} more input errors",
-                        case.errors.join("\n"),
-                        case.errors_omitted
-                    )
-                } else {
-                    case.errors.join("\n")
-                })
+                escape(&case.errors_text())
             );
         } else {
             out.push_str("/>\n");

@@ -911,35 +911,7 @@ impl Runner {
         let seen = deliveries.lock().unwrap_or_else(|p| p.into_inner()).clone();
         for delivery in seen {
             self.case.ran(&[Check::Webhook, Check::Webhook]);
-            let event = delivery.event.clone().unwrap_or_default();
-            let base = Failure {
-                check: Check::Webhook,
-                operation_id: Some(event),
-                method: "POST".to_owned(),
-                path: "webhook delivery".to_owned(),
-                status: 0,
-                pointer: None,
-                schema_location: None,
-                keyword: None,
-                place: None,
-                expected: String::new(),
-                actual: String::new(),
-            };
-            if let Some(Err(error)) = &delivery.signature {
-                self.case.failed([Failure {
-                    expected: "a valid Standard Webhooks signature".to_owned(),
-                    actual: error.to_string(),
-                    ..base.clone()
-                }]);
-            }
-            match delivery.problems {
-                Ok(failures) => self.case.failed(failures),
-                Err(error) => self.case.failed([Failure {
-                    expected: "a documented webhook payload".to_owned(),
-                    actual: error.to_string(),
-                    ..base
-                }]),
-            }
+            self.case.failed(delivery.failures("webhook delivery"));
         }
     }
 }

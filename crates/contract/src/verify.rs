@@ -92,6 +92,23 @@ enum Outcome {
     Error(String),
 }
 
+/// The origin and path prefix (without its trailing slash) of an absolute base URL such as
+/// `https://api.balampay.com/v1`.
+///
+/// # Errors
+/// The message to show when the URL is not absolute.
+pub fn base_url(url: &str) -> Result<(String, String), String> {
+    match reqwest::Url::parse(url) {
+        Ok(parsed) if parsed.has_host() => Ok((
+            parsed.origin().ascii_serialization(),
+            parsed.path().trim_end_matches('/').to_owned(),
+        )),
+        _ => Err(format!(
+            "--base-url {url:?} is not an absolute URL (such as https://api.balampay.com)"
+        )),
+    }
+}
+
 /// The API's base URLs: an origin (`None` for a server given as a path only, which any
 /// host may serve) and a path prefix without its trailing slash.
 struct Bases(Vec<(Option<String>, String)>);
@@ -111,18 +128,15 @@ impl Bases {
         };
         let mut bases = Vec::new();
         for url in urls {
-            match reqwest::Url::parse(&url) {
-                Ok(parsed) if parsed.has_host() => bases.push((
-                    Some(parsed.origin().ascii_serialization()),
-                    parsed.path().trim_end_matches('/').to_owned(),
-                )),
+            match base_url(&url) {
+                Ok((origin, prefix)) => bases.push((Some(origin), prefix)),
                 // A server URL relative to the document (`/api`) is a path prefix on any host
                 // (OpenAPI 3.1.0 §4.8.5).
-                _ if from_spec && url.starts_with('/') => {
+                Err(_) if from_spec && url.starts_with('/') => {
                     bases.push((None, url.trim_end_matches('/').to_owned()));
                 }
-                _ if from_spec => {}
-                _ => return Err(format!("--base-url {url:?} is not an absolute URL")),
+                Err(_) if from_spec => {}
+                Err(error) => return Err(error),
             }
         }
         // The longest prefix first, so that `https://x/v2` wins over `https://x`.
@@ -329,11 +343,7 @@ pub fn verify_file(
     };
     let side = SideSource::of(path);
     let format = Format::of(path);
-    // An item holds at most two bodies and the rest of an entry.
-    let max_item = options
-        .max_body_bytes
-        .saturating_mul(2)
-        .saturating_add(1 << 20);
+    let max_item = record::max_item(options.max_body_bytes);
     let result = if options.jobs <= 1 {
         match side.open() {
             Ok(side) => {

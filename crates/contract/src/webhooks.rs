@@ -156,6 +156,36 @@ pub struct Delivery {
 }
 
 impl Delivery {
+    /// Every failure of the delivery: a bad signature, then the payload's schema failures
+    /// (or why the payload could not be checked). `path` names where it came from.
+    pub fn failures(&self, path: &str) -> Vec<Failure> {
+        let failure = |expected: &str, actual: String| Failure {
+            check: Check::Webhook,
+            operation_id: self.event.clone(),
+            method: "POST".to_owned(),
+            path: path.to_owned(),
+            status: 0,
+            pointer: None,
+            schema_location: None,
+            keyword: None,
+            place: None,
+            expected: expected.to_owned(),
+            actual,
+        };
+        let mut found = Vec::new();
+        if let Some(Err(error)) = &self.signature {
+            found.push(failure(
+                "a valid Standard Webhooks signature",
+                error.to_string(),
+            ));
+        }
+        match &self.problems {
+            Ok(failures) => found.extend(failures.iter().cloned()),
+            Err(error) => found.push(failure("a documented webhook payload", error.to_string())),
+        }
+        found
+    }
+
     /// Whether the signature (when checked) and the payload are right.
     pub fn ok(&self) -> bool {
         self.signature.as_ref().is_none_or(Result::is_ok)

@@ -45,13 +45,9 @@ pub struct Args {
 
 /// Verifies every file into one report; progress goes to standard error on a terminal.
 pub fn execute(global: &Global, args: Args, out: &mut dyn Write) -> Result<Outcome> {
+    // A wrong base URL is a usage error, said once rather than once per recording.
     for url in &args.base_urls {
-        match reqwest::Url::parse(url) {
-            Ok(parsed) if parsed.has_host() => {}
-            _ => anyhow::bail!(
-                "--base-url {url:?} is not an absolute URL (such as https://api.balampay.com)"
-            ),
-        }
+        balampay_contract::verify::base_url(url).map_err(anyhow::Error::msg)?;
     }
     let spec = global.load_spec()?;
     let jobs = match args.jobs {

@@ -115,30 +115,7 @@ async fn listen(
             let _ = lines.send(describe(delivery));
             let mut case = collected.lock().unwrap_or_else(|p| p.into_inner());
             case.ran(&[balampay_contract::Check::Webhook]);
-            let event = delivery.event.clone();
-            let failure = |expected: &str, actual: String| balampay_contract::Failure {
-                check: balampay_contract::Check::Webhook,
-                operation_id: event.clone(),
-                method: "POST".to_owned(),
-                path: "delivery".to_owned(),
-                status: 0,
-                pointer: None,
-                schema_location: None,
-                keyword: None,
-                place: None,
-                expected: expected.to_owned(),
-                actual,
-            };
-            if let Some(Err(error)) = &delivery.signature {
-                case.failed([failure(
-                    "a valid Standard Webhooks signature",
-                    error.to_string(),
-                )]);
-            }
-            match &delivery.problems {
-                Ok(failures) => case.failed(failures.iter().cloned()),
-                Err(error) => case.failed([failure("a webhook payload", error.to_string())]),
-            }
+            case.failed(delivery.failures("delivery"));
         }),
         // Only the counts: a listener left running must not grow with what it receives.
         webhooks::Keep::Counts,
