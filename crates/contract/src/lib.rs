@@ -5,6 +5,7 @@ pub mod diff;
 pub mod har;
 pub use balampay_openapi::mask;
 pub mod outcome;
+pub mod proxy;
 pub mod record;
 pub mod report;
 pub mod run;

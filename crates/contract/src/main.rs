@@ -35,6 +35,10 @@ enum Command {
     Run(commands::run::Args),
     /// Check recorded exchanges offline: JSONL cassettes, or HAR files (`.har`).
     Verify(commands::verify::Args),
+    /// Forward a partner's traffic to the API unchanged, checking every exchange as it
+    /// happens (request and response, as `verify` does); the summary at Ctrl-C, SIGTERM or
+    /// `--max-requests`.
+    Proxy(commands::proxy::Args),
     /// Webhook payloads.
     Webhooks {
         #[command(subcommand)]
@@ -77,6 +81,7 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Run(args) => commands::run::execute(&global, args, out).await,
         Command::Verify(args) => commands::verify::execute(&global, args, out),
+        Command::Proxy(args) => commands::proxy::execute(&global, args, out).await,
         Command::Webhooks { command } => commands::webhooks::execute(&global, command, out).await,
         Command::Scenarios => {
             for name in balampay_contract::run::scenario_names() {

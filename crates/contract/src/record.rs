@@ -62,6 +62,12 @@ impl Recorder {
         self.out.write_all(b"\n")
     }
 
+    /// Writes what is buffered to the file, so that the cassette is whole up to here even
+    /// if the process is then killed.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+
     /// Flushes the cassette to disk.
     pub fn finish(mut self) -> std::io::Result<()> {
         self.out.flush()
@@ -75,6 +81,8 @@ pub enum Place {
     Line(usize),
     /// A 1-based entry of a HAR file, and the 1-based line it starts on.
     Entry(usize, u64),
+    /// (`proxy`) the 1-based number of an exchange, in the order requests arrived.
+    Exchange(usize),
 }
 
 impl std::fmt::Display for Place {
@@ -82,6 +90,7 @@ impl std::fmt::Display for Place {
         match self {
             Place::Line(n) => write!(f, "line {n}"),
             Place::Entry(n, line) => write!(f, "entry {n}, line {line}"),
+            Place::Exchange(n) => write!(f, "exchange {n}"),
         }
     }
 }

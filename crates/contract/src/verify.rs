@@ -66,6 +66,12 @@ pub enum Skip {
     NoResponse,
     /// The item, or a body in it, is larger than `--max-body-bytes`.
     TooLarge,
+    /// A call to the sandbox's own control endpoints under `/sandbox/`, which are not part
+    /// of the API's spec (test helpers: webhook endpoints, outcomes, faults).
+    SandboxControl,
+    /// (`proxy`) the exchange did not complete: the client went away, or the upstream
+    /// closed the connection in the middle of the response body.
+    Incomplete,
 }
 
 impl Skip {
@@ -79,12 +85,14 @@ impl Skip {
             Skip::NotModified => "304 not modified",
             Skip::NoResponse => "no response",
             Skip::TooLarge => "too large",
+            Skip::SandboxControl => "sandbox control API",
+            Skip::Incomplete => "incomplete",
         }
     }
 }
 
 /// What became of one item.
-enum Outcome {
+pub(crate) enum Outcome {
     Checked(Verdict),
     Skipped(Skip),
     /// Sent to another host: the origin, for the summary.
@@ -181,7 +189,7 @@ impl Bases {
 }
 
 /// Why the exchange is not the API's business to answer as documented, if it is not.
-fn skip_reason(operation: Option<&Operation>, exchange: &Exchange) -> Option<Skip> {
+pub(crate) fn skip_reason(operation: Option<&Operation>, exchange: &Exchange) -> Option<Skip> {
     if exchange.status == 0 {
         return Some(Skip::NoResponse);
     }
@@ -196,6 +204,9 @@ fn skip_reason(operation: Option<&Operation>, exchange: &Exchange) -> Option<Ski
         }
         if exchange.method.eq_ignore_ascii_case("HEAD") {
             return Some(Skip::Head);
+        }
+        if exchange.path_only().starts_with("/sandbox/") {
+            return Some(Skip::SandboxControl);
         }
     }
     if !documented && exchange.status == 304 {
@@ -288,7 +299,7 @@ impl Worker<'_> {
 }
 
 /// Adds one item's outcome to the case.
-fn tally(case: &mut Case, entries: &mut Entries, place: &Place, outcome: Outcome) {
+pub(crate) fn tally(case: &mut Case, entries: &mut Entries, place: &Place, outcome: Outcome) {
     entries.read += 1;
     match outcome {
         Outcome::Checked(verdict) => {

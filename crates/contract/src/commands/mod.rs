@@ -2,6 +2,7 @@
 //! `&mut dyn Write` and answers an [`Outcome`].
 
 pub mod diff;
+pub mod proxy;
 pub mod run;
 pub mod verify;
 pub mod webhooks;
@@ -61,4 +62,24 @@ pub fn finish(global: &Global, report: &Report, out: &mut dyn Write) -> Result<O
         write_file(path, &report::json(report))?;
     }
     Ok(Outcome::of(report))
+}
+
+/// Ctrl-C, or SIGTERM where there is one (`timeout`, `docker stop`, CI runners): either ends
+/// listening with the summary and the reports.
+pub async fn stop_signal() -> Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("cannot wait for SIGTERM")?;
+        tokio::select! {
+            stopped = tokio::signal::ctrl_c() => stopped.context("cannot wait for Ctrl-C"),
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot wait for Ctrl-C")
+    }
 }

@@ -10,7 +10,7 @@ use balampay_contract::report;
 use balampay_contract::webhooks::{self, Delivery};
 use balampay_contract::{Outcome, Report};
 
-use super::{Global, finish};
+use super::{Global, finish, stop_signal};
 
 /// The `webhooks` subcommands.
 #[derive(clap::Subcommand)]
@@ -177,24 +177,4 @@ async fn listen(
     } else {
         Outcome::Passed
     })
-}
-
-/// Ctrl-C, or SIGTERM where there is one (`timeout`, `docker stop`, CI runners): either ends
-/// listening with the summary and the reports.
-async fn stop_signal() -> Result<()> {
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .context("cannot wait for SIGTERM")?;
-        tokio::select! {
-            stopped = tokio::signal::ctrl_c() => stopped.context("cannot wait for Ctrl-C"),
-            _ = term.recv() => Ok(()),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c()
-            .await
-            .context("cannot wait for Ctrl-C")
-    }
 }
