@@ -98,10 +98,11 @@ pub fn upstream_url(text: &str) -> Result<reqwest::Url, String> {
         ));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!(
+        return Err(
             "--upstream must not hold credentials (they would be printed with the URL); \
              the client's own Authorization and x-api-key headers are forwarded"
-        ));
+                .to_owned(),
+        );
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!(
@@ -583,7 +584,7 @@ fn hop_by_hop(name: &HeaderName, connection: &[String]) -> bool {
 }
 
 /// The headers to pass on: all but the hop-by-hop ones.
-fn end_to_end(headers: &HeaderMap) -> HeaderMap {
+pub(crate) fn end_to_end(headers: &HeaderMap) -> HeaderMap {
     let connection: Vec<String> = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -616,7 +617,7 @@ fn listed(headers: &HeaderMap) -> Vec<(String, String)> {
 
 /// An upstream error and its causes, in one line, without the URL (the line names the
 /// exchange's path already).
-fn describe_error(error: &reqwest::Error) -> String {
+pub(crate) fn describe_error(error: &reqwest::Error) -> String {
     use std::error::Error as _;
     let mut causes: Vec<String> = Vec::new();
     let mut source = error.source();
@@ -646,9 +647,12 @@ fn describe_error(error: &reqwest::Error) -> String {
 
 /// The answer to the client when the upstream failed: the API's `ErrorBody` (code
 /// `internal_error`, the only code the API has for a failure that is not the client's),
-/// with an `x-request-id` naming the exchange.
-fn gateway_answer(status: StatusCode, number: usize, message: &str) -> Response<Body> {
-    let request_id = format!("proxy-{number}");
+/// with `request_id` in the body and the `x-request-id` header.
+pub(crate) fn gateway_answer(
+    status: StatusCode,
+    request_id: &str,
+    message: &str,
+) -> Response<Body> {
     // The API's messages are 1 to 1,000 characters.
     let message: String = message.chars().take(1000).collect();
     let body = serde_json::json!({
@@ -663,7 +667,7 @@ fn gateway_answer(status: StatusCode, number: usize, message: &str) -> Response<
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
+    if let Ok(value) = HeaderValue::from_str(request_id) {
         response.headers_mut().insert("x-request-id", value);
     }
     response
@@ -735,7 +739,7 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request<Body>) -> R
             );
             return gateway_answer(
                 status,
-                number,
+                &format!("proxy-{number}"),
                 &format!("balampay-contract proxy: {what} ({})", shared.upstream),
             );
         }

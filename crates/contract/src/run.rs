@@ -834,6 +834,7 @@ impl Runner {
             None,
             Arc::new(|_| {}),
             crate::webhooks::Keep::All,
+            None,
         )
         .await
         .map_err(|error| format!("cannot listen for webhooks on loopback: {error}"))?;

@@ -153,6 +153,9 @@ pub struct Delivery {
     /// a test needs to match a delivery to what caused it. The body itself is not kept, so
     /// that a long-running listener's memory does not grow with what it receives.
     pub ids: BTreeMap<String, String>,
+    /// With [`Forward`]: the status the partner's endpoint answered, or why it could not be
+    /// reached (the sender was then answered 502 or 504).
+    pub forwarded: Option<Result<u16, String>>,
 }
 
 impl Delivery {
@@ -202,6 +205,26 @@ pub enum Keep {
     Counts,
 }
 
+/// Where a listener passes each delivery on after checking it: the partner's own endpoint.
+/// The delivery goes with its method, headers (all but the hop-by-hop ones of RFC 9110
+/// §7.6.1 and `Host`) and body unchanged, so the endpoint can verify the signature itself;
+/// the endpoint's status, headers and body are the sender's answer, so that the sender's
+/// retries follow the endpoint's failures.
+#[derive(Clone, Debug)]
+pub struct Forward {
+    /// The endpoint: an absolute `http` or `https` URL, used as it is (the path the
+    /// delivery came to is not added).
+    pub url: reqwest::Url,
+    /// How long to wait for the endpoint to connect or answer; past it the sender is answered
+    /// 504.
+    pub timeout: std::time::Duration,
+}
+
+/// The largest answer of the partner's endpoint relayed to the sender, in bytes; a larger
+/// one is cut off and the sender answered 502 (webhook answers are a status and a short
+/// text).
+const MAX_FORWARDED_ANSWER: usize = 1024 * 1024;
+
 /// How many deliveries a listener has seen.
 #[derive(Debug, Default)]
 pub struct Counts {
@@ -233,18 +256,34 @@ impl Drop for Listener {
     }
 }
 
-/// Starts a listener. `on_delivery` is called for each delivery as it arrives; `keep` says
-/// whether deliveries are kept for inspection or only counted.
+/// Starts a listener. `on_delivery` is called for each delivery as it arrives (after it was
+/// forwarded, with `forward`); `keep` says whether deliveries are kept for inspection or only
+/// counted.
 ///
 /// # Errors
-/// The address cannot be bound.
+/// The address cannot be bound, or the HTTP client for `forward` cannot be built.
 pub async fn listen(
     addr: SocketAddr,
     spec: Arc<Spec>,
     secret: Option<WebhookSecret>,
     on_delivery: Arc<dyn Fn(&Delivery) + Send + Sync>,
     keep: Keep,
+    forward: Option<Forward>,
 ) -> std::io::Result<Listener> {
+    let forwarder = match &forward {
+        Some(forward) => Some(
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(forward.timeout)
+                .timeout(forward.timeout)
+                .no_proxy()
+                .build()
+                .map_err(std::io::Error::other)?,
+        ),
+        None => None,
+    };
+    let forward = forward.map(Arc::new);
+    let received = Arc::new(AtomicUsize::new(0));
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let deliveries: Arc<Mutex<Vec<Delivery>>> = Arc::default();
@@ -262,6 +301,8 @@ pub async fn listen(
         let store = store.clone();
         let counter = counter.clone();
         let on_delivery = on_delivery.clone();
+        let forward = forward.clone().zip(forwarder.clone());
+        let number = received.fetch_add(1, Ordering::Relaxed) + 1;
         async move {
             let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
             let signature = secret.as_ref().map(|secret| secret.verify(header, &body));
@@ -284,11 +325,19 @@ pub async fn listen(
                 })
                 .unwrap_or_default();
             let problems = parsed.and_then(|payload| check_payload(&spec, &payload, "delivery"));
+            let (forwarded, answer) = match forward {
+                Some((forward, client)) => {
+                    let (status, answer) = pass_on(&forward, &client, &headers, body, number).await;
+                    (Some(status), Some(answer))
+                }
+                None => (None, None),
+            };
             let delivery = Delivery {
                 event,
                 signature,
                 problems,
                 ids,
+                forwarded,
             };
             on_delivery(&delivery);
             let ok = delivery.ok();
@@ -302,10 +351,11 @@ pub async fn listen(
                     .unwrap_or_else(|p| p.into_inner())
                     .push(delivery);
             }
-            if ok {
-                axum::http::StatusCode::NO_CONTENT
-            } else {
-                axum::http::StatusCode::BAD_REQUEST
+            use axum::response::IntoResponse as _;
+            match answer {
+                Some(answer) => answer,
+                None if ok => axum::http::StatusCode::NO_CONTENT.into_response(),
+                None => axum::http::StatusCode::BAD_REQUEST.into_response(),
             }
         }
     };
@@ -320,4 +370,91 @@ pub async fn listen(
         secret,
         task,
     })
+}
+
+/// Passes a delivery on to the partner's endpoint: what happened (the endpoint's status, or
+/// why it could not be reached) and the answer for the sender.
+async fn pass_on(
+    forward: &Forward,
+    client: &reqwest::Client,
+    headers: &axum::http::HeaderMap,
+    body: axum::body::Bytes,
+    number: usize,
+) -> (Result<u16, String>, axum::response::Response) {
+    use axum::http::StatusCode;
+    let request_id = format!("listen-{number}");
+    let fail = |status: StatusCode, what: String| {
+        let answer = crate::proxy::gateway_answer(
+            status,
+            &request_id,
+            &format!(
+                "balampay-contract webhooks listen: {what} ({})",
+                forward.url
+            ),
+        );
+        (Err(what), answer)
+    };
+    let sent = client
+        .post(forward.url.clone())
+        .headers(crate::proxy::end_to_end(headers))
+        .body(body)
+        .send()
+        .await;
+    let mut answer = match sent {
+        Ok(answer) => answer,
+        Err(error) if error.is_timeout() => {
+            return fail(
+                StatusCode::GATEWAY_TIMEOUT,
+                format!(
+                    "the endpoint did not answer within {} s",
+                    forward.timeout.as_secs_f64()
+                ),
+            );
+        }
+        Err(error) => {
+            return fail(
+                StatusCode::BAD_GATEWAY,
+                format!(
+                    "cannot reach the endpoint: {}",
+                    crate::proxy::describe_error(&error)
+                ),
+            );
+        }
+    };
+    let status = answer.status();
+    let relayed_headers = crate::proxy::end_to_end(answer.headers());
+    // The answer is read whole but bounded: it is a status and a short text.
+    let mut relayed_body = Vec::new();
+    loop {
+        match answer.chunk().await {
+            Ok(Some(chunk)) if relayed_body.len() + chunk.len() <= MAX_FORWARDED_ANSWER => {
+                relayed_body.extend_from_slice(&chunk);
+            }
+            Ok(Some(_)) => {
+                return fail(
+                    StatusCode::BAD_GATEWAY,
+                    format!("the endpoint's answer is larger than {MAX_FORWARDED_ANSWER} bytes"),
+                );
+            }
+            Ok(None) => break,
+            Err(error) => {
+                let status = if error.is_timeout() {
+                    StatusCode::GATEWAY_TIMEOUT
+                } else {
+                    StatusCode::BAD_GATEWAY
+                };
+                return fail(
+                    status,
+                    format!(
+                        "the endpoint broke off its answer: {}",
+                        crate::proxy::describe_error(&error)
+                    ),
+                );
+            }
+        }
+    }
+    let mut relayed = axum::response::Response::new(axum::body::Body::from(relayed_body));
+    *relayed.status_mut() = status;
+    *relayed.headers_mut() = relayed_headers;
+    (Ok(status.as_u16()), relayed)
 }

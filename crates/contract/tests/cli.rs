@@ -471,6 +471,7 @@ async fn the_listener_checks_signatures_and_payloads() {
         Some(secret.clone()),
         std::sync::Arc::new(|_| {}),
         balampay_contract::webhooks::Keep::All,
+        None,
     )
     .await
     .expect("listens");
@@ -944,6 +945,7 @@ async fn a_counting_listener_keeps_no_deliveries() {
         None,
         std::sync::Arc::new(|_| {}),
         balampay_contract::webhooks::Keep::Counts,
+        None,
     )
     .await
     .expect("listens");
@@ -1071,4 +1073,121 @@ fn the_listener_writes_its_reports_when_terminated() {
         "{xml}"
     );
     std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[path = "cli/proxy.rs"]
+mod proxy;
+
+#[tokio::test]
+async fn the_proxy_command_stops_after_max_requests_with_its_reports() {
+    use std::io::BufRead as _;
+    let sandbox = balampay_sandbox::Sandbox::start(balampay_sandbox::Config::fast())
+        .await
+        .expect("sandbox");
+    let dir = std::env::temp_dir().join(format!("contract-proxy-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let json = dir.join("proxy.json");
+    let recording = dir.join("proxy.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_balampay-contract"))
+        .args([
+            "--json",
+            json.to_str().expect("path"),
+            "proxy",
+            "--upstream",
+            sandbox.base_url(),
+            "--listen",
+            "127.0.0.1:0",
+            "--max-requests",
+            "2",
+            "--record",
+            recording.to_str().expect("path"),
+        ])
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("the first line");
+    let addr = first
+        .strip_prefix("proxying http://")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("the address is announced: {first}"))
+        .to_owned();
+    let http = reqwest::Client::new();
+    for path in ["/v1/users?limit=2", "/v1/users/me"] {
+        let answer = http
+            .get(format!("http://{addr}{path}"))
+            .bearer_auth(balampay_sandbox::DEFAULT_TOKEN)
+            .header("x-api-key", balampay_sandbox::DEFAULT_API_KEY)
+            .send()
+            .await
+            .expect("answered");
+        assert!(answer.status().as_u16() < 500);
+    }
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .expect("joined")
+        .expect("ends by itself");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).expect("output");
+    assert_eq!(status.code(), Some(0), "{rest}");
+    assert!(rest.contains("entries: 2 read, 2 checked"), "{rest}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("the JSON report"))
+            .expect("JSON");
+    assert_eq!(report["cases"][0]["entries"]["checked"], 2);
+    let recorded = std::fs::read_to_string(&recording).expect("recording");
+    assert_eq!(recorded.lines().count(), 2);
+    assert!(!recorded.contains(balampay_sandbox::DEFAULT_TOKEN));
+
+    let (code, help, _) = cli(&["proxy", "--help"]);
+    assert_eq!(code, 0);
+    for flag in [
+        "--upstream",
+        "--listen",
+        "--record",
+        "--junit",
+        "--json",
+        "--max-requests",
+        "--fail-fast",
+        "--max-body-bytes",
+        "--upstream-timeout",
+        "--spec",
+    ] {
+        assert!(
+            help.contains(flag),
+            "proxy --help documents {flag}:\n{help}"
+        );
+    }
+    let (code, help, _) = cli(&["webhooks", "listen", "--help"]);
+    assert_eq!(code, 0);
+    for flag in [
+        "--addr",
+        "--secret",
+        "--forward-to",
+        "--forward-timeout",
+        "--junit",
+        "--json",
+    ] {
+        assert!(
+            help.contains(flag),
+            "webhooks listen --help documents {flag}:\n{help}"
+        );
+    }
+    let (code, _, stderr) = cli(&["proxy", "--upstream", "ftp://example.com"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("must be an absolute http or https URL"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = cli(&["proxy", "--upstream", "https://user:pw@example.com"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("must not hold credentials") && !stderr.contains("pw"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).expect("clean up");
+    sandbox.stop().await;
 }

@@ -30,6 +30,19 @@ pub enum Command {
         /// The endpoint's signing secret; without it signatures are not checked.
         #[arg(long, env = "BALAMPAY_WEBHOOK_SECRET", hide_env_values = true)]
         secret: Option<String>,
+        /// After checking each delivery, pass it on unchanged (headers and body) to this URL,
+        /// your own webhook endpoint, and answer the sender with the endpoint's answer, so
+        /// that retries follow the endpoint's failures. Unreachable: the sender gets 502.
+        #[arg(long, value_name = "URL")]
+        forward_to: Option<String>,
+        /// Seconds to wait for the --forward-to endpoint before answering the sender 504.
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            default_value_t = 30.0,
+            requires = "forward_to"
+        )]
+        forward_timeout: f64,
     },
 }
 
@@ -37,8 +50,36 @@ pub enum Command {
 pub async fn execute(global: &Global, command: Command, out: &mut dyn Write) -> Result<Outcome> {
     match command {
         Command::Validate { paths } => validate(global, &paths, out),
-        Command::Listen { addr, secret } => listen(global, addr, secret, out).await,
+        Command::Listen {
+            addr,
+            secret,
+            forward_to,
+            forward_timeout,
+        } => {
+            let forward = forward_to
+                .map(|url| forward(&url, forward_timeout))
+                .transpose()?;
+            listen(global, addr, secret, forward, out).await
+        }
     }
+}
+
+/// The `--forward-to` endpoint, checked.
+fn forward(url: &str, timeout: f64) -> Result<webhooks::Forward> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|error| anyhow::anyhow!("--forward-to {url:?} is not a URL: {error}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") || !parsed.has_host() {
+        bail!(
+            "--forward-to {url:?} must be an absolute http or https URL (such as http://localhost:3000/webhooks)"
+        );
+    }
+    if !(timeout.is_finite() && timeout > 0.0) {
+        bail!("--forward-timeout {timeout} must be a positive number of seconds");
+    }
+    Ok(webhooks::Forward {
+        url: parsed,
+        timeout: std::time::Duration::from_secs_f64(timeout),
+    })
 }
 
 fn validate(global: &Global, paths: &[PathBuf], out: &mut dyn Write) -> Result<Outcome> {
@@ -73,16 +114,25 @@ fn describe(delivery: &Delivery) -> String {
         Some(Ok(())) => "signature ok".to_owned(),
         Some(Err(error)) => format!("SIGNATURE INVALID: {error}"),
     };
+    let forwarded = match &delivery.forwarded {
+        None => String::new(),
+        Some(Ok(status)) => format!("; forwarded, endpoint answered {status}"),
+        Some(Err(error)) => format!("; NOT FORWARDED: {error}"),
+    };
     match &delivery.problems {
-        Ok(failures) if failures.is_empty() => format!("{event}: {signature}, payload valid\n"),
+        Ok(failures) if failures.is_empty() => {
+            format!("{event}: {signature}, payload valid{forwarded}\n")
+        }
         Ok(failures) => {
-            let mut text = format!("{event}: {signature}, payload INVALID:\n");
+            let mut text = format!("{event}: {signature}, payload INVALID{forwarded}:\n");
             for failure in failures {
                 text.push_str(&format!("    {}\n", report::describe(failure)));
             }
             text
         }
-        Err(error) => format!("{event}: {signature}, payload not checked: {error}\n"),
+        Err(error) => {
+            format!("{event}: {signature}, payload not checked: {error}{forwarded}\n")
+        }
     }
 }
 
@@ -90,8 +140,11 @@ async fn listen(
     global: &Global,
     addr: SocketAddr,
     secret: Option<String>,
+    forward: Option<webhooks::Forward>,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
+    let forwarding_to = forward.as_ref().map(|forward| forward.url.to_string());
+    let forwarding = forwarding_to.is_some();
     let spec = Arc::new(global.load_spec()?);
     let secret = secret
         .map(|s| balampay_client::WebhookSecret::new(&s))
@@ -116,21 +169,33 @@ async fn listen(
             let mut case = collected.lock().unwrap_or_else(|p| p.into_inner());
             case.ran(&[balampay_contract::Check::Webhook]);
             case.failed(delivery.failures("delivery"));
+            // A delivery the endpoint never saw is not a contract violation, but the job was
+            // not done: an input error, kept up to the report's limit.
+            if let Some(Err(error)) = &delivery.forwarded {
+                case.error(format!(
+                    "{}: not forwarded: {error}",
+                    delivery.event.as_deref().unwrap_or("(no event)")
+                ));
+            }
         }),
         // Only the counts: a listener left running must not grow with what it receives.
         webhooks::Keep::Counts,
+        forward,
     )
     .await
     .with_context(|| format!("cannot listen on {addr}"))?;
     writeln!(
         out,
-        "listening for webhooks on http://{} ({}); Ctrl-C to stop",
+        "listening for webhooks on http://{} ({}{}); Ctrl-C to stop",
         listener.addr,
         if checks_signatures {
             "checking signatures"
         } else {
             "signatures not checked: give --secret"
-        }
+        },
+        forwarding_to
+            .map(|url| format!("; forwarding to {url}"))
+            .unwrap_or_default()
     )?;
     out.flush()?;
     let stop = stop_signal();
@@ -158,9 +223,17 @@ async fn listen(
         .counts
         .bad
         .load(std::sync::atomic::Ordering::Relaxed);
-    writeln!(out, "{total} deliveries, {bad} with problems")?;
     drop(listener);
     let case = std::mem::take(&mut *case.lock().unwrap_or_else(|p| p.into_inner()));
+    let not_forwarded = case.error_count();
+    if forwarding {
+        writeln!(
+            out,
+            "{total} deliveries, {bad} with problems, {not_forwarded} not forwarded"
+        )?;
+    } else {
+        writeln!(out, "{total} deliveries, {bad} with problems")?;
+    }
     let report = Report {
         title: "webhooks listen".to_owned(),
         spec: origin,
@@ -172,9 +245,5 @@ async fn listen(
     if let Some(path) = &global.json {
         super::write_file(path, &report::json(&report))?;
     }
-    Ok(if bad > 0 {
-        Outcome::Violated
-    } else {
-        Outcome::Passed
-    })
+    Ok(Outcome::of(&report))
 }
