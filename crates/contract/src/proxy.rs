@@ -38,6 +38,9 @@ pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long [`Proxy::finish`] lets requests in flight complete before it stops anyway.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long the checking thread sleeps between rounds of draining its queue.
+const ROUND: Duration = Duration::from_millis(5);
+
 /// How many finished exchanges may wait for the checking thread before a response's end
 /// waits for room (never dropped).
 const QUEUE: usize = 4096;
@@ -687,16 +690,34 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request<Body>) -> R
         .client
         .request(parts.method.clone(), &url)
         .headers(end_to_end(&parts.headers));
+    let expected = content_length(&parts.headers);
     // A request without a body is sent without one: a streamed empty body would go out as
     // `Transfer-Encoding: chunked`, which is not what the client sent.
     if body.is_end_stream() {
         lock(&request_capture).complete = true;
+    } else if let Some(length) = expected.filter(|&length| length <= shared.max_body_bytes as u64) {
+        // A body of known, checkable length is read first and sent in one piece (as nginx
+        // buffers by default): one write instead of a stream's several.
+        match axum::body::to_bytes(body, usize::try_from(length).unwrap_or(usize::MAX)).await {
+            Ok(bytes) => {
+                let mut capture = lock(&request_capture);
+                capture.push(&bytes);
+                capture.complete = true;
+                drop(capture);
+                upstream = upstream.body(bytes);
+            }
+            Err(_) => {
+                // The client went away or sent less than it announced: nothing was
+                // forwarded, and nothing is checked.
+                submit(&shared.jobs, Job::Abandoned);
+                return gateway_answer(
+                    StatusCode::BAD_REQUEST,
+                    &format!("proxy-{number}"),
+                    "balampay-contract proxy: the request body could not be read whole",
+                );
+            }
+        }
     } else {
-        let expected = parts
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.trim().parse::<u64>().ok());
         upstream = upstream.body(reqwest::Body::wrap_stream(RequestTee {
             inner: body.into_data_stream(),
             capture: request_capture.clone(),
@@ -746,7 +767,7 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request<Body>) -> R
     };
     let status = answer.status();
     let headers = end_to_end(answer.headers());
-    let exchange = Ended {
+    let mut exchange = Box::new(Ended {
         number,
         method,
         path,
@@ -755,7 +776,7 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request<Body>) -> R
         status: status.as_u16(),
         response_headers: listed(&headers),
         response_body: Capture::new(shared.max_body_bytes),
-    };
+    });
     let bodyless = parts.method == axum::http::Method::HEAD
         || status.is_informational()
         || status == StatusCode::NO_CONTENT
@@ -763,23 +784,75 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request<Body>) -> R
     let expected = if bodyless {
         Some(0)
     } else {
-        headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.trim().parse::<u64>().ok())
+        content_length(&headers)
     };
-    let tee = ResponseTee {
-        inner: Box::pin(answer.bytes_stream()),
-        exchange: Some(Box::new(exchange)),
-        request_body: request_capture,
-        jobs: shared.jobs.clone(),
-        passed: 0,
-        expected,
+    let mut response = match expected.filter(|&length| length <= shared.max_body_bytes as u64) {
+        // A body of known, checkable length (or none) is read whole, then passed on in one
+        // piece with its head: one write to the client, and a broken-off answer becomes a
+        // clean 502 instead of a truncated body.
+        Some(_) => {
+            let mut answer = answer;
+            loop {
+                match answer.chunk().await {
+                    Ok(Some(chunk)) => exchange.response_body.push(&chunk),
+                    Ok(None) => break,
+                    Err(error) => {
+                        let what = format!(
+                            "the upstream broke off its answer: {}",
+                            describe_error(&error)
+                        );
+                        let answered = StatusCode::BAD_GATEWAY;
+                        submit(
+                            &shared.jobs,
+                            Job::Upstream {
+                                number,
+                                method: exchange.method,
+                                path: exchange.path,
+                                answered: Some(answered.as_u16()),
+                                error: what.clone(),
+                            },
+                        );
+                        return gateway_answer(
+                            answered,
+                            &format!("proxy-{number}"),
+                            &format!("balampay-contract proxy: {what} ({})", shared.upstream),
+                        );
+                    }
+                }
+            }
+            exchange.response_body.complete = true;
+            let body = if bodyless {
+                Body::empty()
+            } else {
+                Body::from(exchange.response_body.bytes.clone())
+            };
+            exchange.request_body =
+                std::mem::replace(&mut *lock(&request_capture), Capture::new(0));
+            submit(&shared.jobs, Job::Ended(exchange));
+            Response::new(body)
+        }
+        // A large body, or one of unknown length (chunked), is streamed through and copied
+        // as it passes.
+        None => Response::new(Body::from_stream(ResponseTee {
+            inner: Box::pin(answer.bytes_stream()),
+            exchange: Some(exchange),
+            request_body: request_capture,
+            jobs: shared.jobs.clone(),
+            passed: 0,
+            expected,
+        })),
     };
-    let mut response = Response::new(Body::from_stream(tee));
     *response.status_mut() = status;
     *response.headers_mut() = headers;
     response
+}
+
+/// A `Content-Length` header's value, when there is one valid one.
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok())
 }
 
 /// The checking thread's state.
@@ -799,45 +872,29 @@ struct Checker {
 
 impl Checker {
     fn run(mut self, mut queue: tokio::sync::mpsc::Receiver<Job>) -> Summary {
-        while let Some(job) = queue.blocking_recv() {
-            match job {
-                Job::Stop => break,
-                Job::Ended(ended) => self.ended(*ended),
-                Job::Upstream {
-                    number,
-                    method,
-                    path,
-                    answered,
-                    error,
-                } => {
-                    let event = Event::Upstream {
-                        number,
-                        method,
-                        path,
-                        answered,
-                        error,
-                    };
-                    (self.on_event)(&event);
-                    self.entries.read += 1;
-                    self.upstream_errors += 1;
-                    self.case.error(event.to_string());
-                    self.count_end(false);
-                }
-                Job::Abandoned => {
-                    self.entries.read += 1;
-                    *self
-                        .entries
-                        .skipped
-                        .entry(Skip::Incomplete.name().to_owned())
-                        .or_default() += 1;
-                    self.count_end(false);
+        // The queue is drained in rounds, a few milliseconds apart, rather than waited on:
+        // a thread parked on the queue would be woken by every response's end, a system
+        // call on the path of the response still being written. Events are late by at
+        // most one round.
+        'rounds: loop {
+            let mut worked = false;
+            loop {
+                let job = match queue.try_recv() {
+                    Ok(job) => job,
+                    Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
+                    Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => break 'rounds,
+                };
+                worked = true;
+                if !self.job(job) {
+                    break 'rounds;
                 }
             }
-            // Written out whenever the queue is empty: a recording is whole up to the last
-            // quiet moment, even if the process is killed.
-            if queue.is_empty() {
+            if worked {
+                // Written out after every round: a recording is whole up to a few
+                // milliseconds ago, even if the process is then killed.
                 self.flush();
             }
+            std::thread::sleep(ROUND);
         }
         self.flush();
         if let Some(record) = self.record.take()
@@ -851,6 +908,44 @@ impl Checker {
             case: self.case,
             upstream_errors: self.upstream_errors,
         }
+    }
+
+    /// Does one job; `false` for the stop job.
+    fn job(&mut self, job: Job) -> bool {
+        match job {
+            Job::Stop => return false,
+            Job::Ended(ended) => self.ended(*ended),
+            Job::Upstream {
+                number,
+                method,
+                path,
+                answered,
+                error,
+            } => {
+                let event = Event::Upstream {
+                    number,
+                    method,
+                    path,
+                    answered,
+                    error,
+                };
+                (self.on_event)(&event);
+                self.entries.read += 1;
+                self.upstream_errors += 1;
+                self.case.error(event.to_string());
+                self.count_end(false);
+            }
+            Job::Abandoned => {
+                self.entries.read += 1;
+                *self
+                    .entries
+                    .skipped
+                    .entry(Skip::Incomplete.name().to_owned())
+                    .or_default() += 1;
+                self.count_end(false);
+            }
+        }
+        true
     }
 
     fn flush(&mut self) {

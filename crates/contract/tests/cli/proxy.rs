@@ -469,28 +469,44 @@ fn futures_stream<T: Send + 'static>(items: Vec<T>) -> impl futures_core::Stream
 
 #[tokio::test]
 async fn an_upstream_that_breaks_off_its_answer_is_counted_not_checked() {
-    let upstream = raw_upstream(|mut stream| async move {
+    // A body of announced length that stops 94 bytes short: read whole before anything is
+    // passed on, so the client gets a clean 502.
+    let short = raw_upstream(|mut stream| async move {
         let _ = read_head(&mut stream).await;
         let _ = stream
             .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"id\":")
             .await;
-        // And the connection closes with 94 bytes owed.
     })
     .await;
-    let (proxy, events) = proxy_to(&upstream, |_| {}).await;
-    let answer = reqwest::get(format!("http://{}{USER_PATH}", proxy.addr))
-        .await
-        .expect("the head arrives");
-    assert_eq!(answer.status().as_u16(), 200);
-    assert!(answer.bytes().await.is_err(), "the client sees the cut too");
-    let summary = proxy.finish().await;
-    assert_eq!(summary.upstream_errors, 1);
-    assert_eq!(summary.case.failure_count, 0);
-    let events = events.lock().expect("lock").clone();
-    assert!(
-        events[0].contains("the upstream broke off its answer"),
-        "{events:?}"
-    );
+    // A chunked body that stops without its last chunk: streamed, so the client sees the
+    // same cut.
+    let chunked = raw_upstream(|mut stream| async move {
+        let _ = read_head(&mut stream).await;
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n6\r\n{\"id\":\r\n")
+            .await;
+    })
+    .await;
+    for (upstream, streamed) in [(short, false), (chunked, true)] {
+        let (proxy, events) = proxy_to(&upstream, |_| {}).await;
+        let answer = reqwest::get(format!("http://{}{USER_PATH}", proxy.addr))
+            .await
+            .expect("the head arrives");
+        if streamed {
+            assert_eq!(answer.status().as_u16(), 200);
+            assert!(answer.bytes().await.is_err(), "the client sees the cut too");
+        } else {
+            assert_gateway_answer(answer, 502).await;
+        }
+        let summary = proxy.finish().await;
+        assert_eq!(summary.upstream_errors, 1);
+        assert_eq!(summary.case.failure_count, 0);
+        let events = events.lock().expect("lock").clone();
+        assert!(
+            events[0].contains("the upstream broke off its answer"),
+            "{events:?}"
+        );
+    }
 }
 
 #[tokio::test]
