@@ -164,7 +164,7 @@ async fn a_corrupted_field_is_reported_at_its_pointer_as_it_happens() {
     let sandbox = balampay_sandbox::Sandbox::start(balampay_sandbox::Config::fast())
         .await
         .expect("sandbox");
-    let (proxy, events) = proxy_to(sandbox.base_url(), |_| {}).await;
+    let (proxy, events) = proxy_to(sandbox.base_url(), |options| options.fail_fast = true).await;
     let base = format!("http://{}", proxy.addr);
     let http = reqwest::Client::new();
     let authed = |request: reqwest::RequestBuilder| {
