@@ -211,6 +211,9 @@ pub enum ProxyError {
     /// The HTTP client for the upstream could not be built (its TLS configuration).
     #[error("cannot build the HTTP client for the upstream: {0}")]
     Client(String),
+    /// The upstream is the proxy's own address: every request would come back to it.
+    #[error("{0}")]
+    Loop(String),
     /// The checking thread could not be started.
     #[error("cannot start the checking thread: {0}")]
     Thread(std::io::Error),
@@ -272,6 +275,35 @@ impl Drop for Proxy {
     }
 }
 
+/// Refuses a target that is the listener's own address (`bound`), where every request would
+/// come back to the listener, multiplying until sockets or memory run out.
+///
+/// # Errors
+/// The message to show, naming both addresses.
+pub async fn refuse_loop(target: &reqwest::Url, bound: SocketAddr) -> Result<(), String> {
+    let (Some(host), Some(port)) = (target.host_str(), target.port_or_known_default()) else {
+        return Ok(());
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    // An address that does not resolve is the request's problem, answered 502 then.
+    let Ok(resolved) = tokio::net::lookup_host((host, port)).await else {
+        return Ok(());
+    };
+    for address in resolved {
+        // A listener on every interface takes the loopback's connections too, and a
+        // connection to the unspecified address goes to this host.
+        let same = address == bound
+            || (address.port() == bound.port()
+                && (bound.ip().is_unspecified() || address.ip().is_unspecified()));
+        if same {
+            return Err(format!(
+                "{target} is this listener's own address ({bound}): every request would come back to it"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Starts a proxy. `on_event` is called on the checking thread for every violation and
 /// every upstream failure, as they are found.
 ///
@@ -302,6 +334,9 @@ pub async fn start(
         addr: options.listen,
         cause,
     })?;
+    refuse_loop(&options.upstream, addr)
+        .await
+        .map_err(ProxyError::Loop)?;
     let (jobs, queue) = tokio::sync::mpsc::channel(QUEUE);
     let limit = Arc::new(tokio::sync::Notify::new());
     let upstream = options.upstream.as_str().trim_end_matches('/').to_owned();
@@ -684,6 +719,28 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request<Body>) -> R
         .uri
         .path_and_query()
         .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
+    if let Some(segment) = dot_segment(parts.uri.path()) {
+        // The URL parser would remove it (RFC 3986 §5.2.4), so the upstream would get
+        // another path than the one checked, possibly outside the upstream's path prefix.
+        let what = format!(
+            "the path has a dot segment ({segment:?}), which would not reach the upstream as sent; not forwarded"
+        );
+        submit(
+            &shared.jobs,
+            Job::Upstream {
+                number,
+                method: parts.method.as_str().to_owned(),
+                path,
+                answered: Some(400),
+                error: what.clone(),
+            },
+        );
+        return gateway_answer(
+            StatusCode::BAD_REQUEST,
+            &format!("proxy-{number}"),
+            &format!("balampay-contract proxy: {what}"),
+        );
+    }
     let url = format!("{}{path}", shared.upstream);
     let request_capture = Arc::new(Mutex::new(Capture::new(shared.max_body_bytes)));
     let mut upstream = shared
@@ -847,6 +904,14 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request<Body>) -> R
     response
 }
 
+/// The first `.` or `..` segment of a path, literal or percent-encoded (`%2e`), if any.
+fn dot_segment(path: &str) -> Option<&str> {
+    path.split('/').find(|segment| {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        decoded == "." || decoded == ".."
+    })
+}
+
 /// A `Content-Length` header's value, when there is one valid one.
 fn content_length(headers: &HeaderMap) -> Option<u64> {
     headers
@@ -902,6 +967,20 @@ impl Checker {
         {
             self.case
                 .error(format!("cannot write the recording: {error}"));
+        }
+        if self.entries.read == 0 {
+            self.case
+                .error("no exchanges came through the proxy: nothing was checked".to_owned());
+        } else if self.entries.checked == 0 && self.case.error_count() == 0 {
+            self.case.error(format!(
+                "nothing was checked: every exchange was skipped ({})",
+                self.entries
+                    .skipped
+                    .iter()
+                    .map(|(reason, count)| format!("{reason} {count}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
         self.case.entries = Some(self.entries);
         Summary {

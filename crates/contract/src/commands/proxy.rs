@@ -27,7 +27,8 @@ pub struct Args {
     /// `verify` to read again.
     #[arg(long, value_name = "FILE")]
     record: Option<PathBuf>,
-    /// Stop after this many exchanges, with the summary and reports.
+    /// Stop after this many exchanges have ended, with the summary and reports (requests
+    /// already in flight then still finish and are checked: at least N in all).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     max_requests: Option<u64>,
     /// Stop after the first exchange with a violation.
@@ -52,6 +53,11 @@ pub async fn execute(global: &Global, args: Args, out: &mut dyn Write) -> Result
             "--upstream-timeout {} must be a positive number of seconds",
             args.upstream_timeout
         ));
+    }
+    // Report files are created now, so that a path that cannot be written is found before
+    // the session rather than after it.
+    for path in [&global.junit, &global.json].into_iter().flatten() {
+        super::write_file(path, "")?;
     }
     let record = args
         .record

@@ -73,6 +73,11 @@ fn forward(url: &str, timeout: f64) -> Result<webhooks::Forward> {
             "--forward-to {url:?} must be an absolute http or https URL (such as http://localhost:3000/webhooks)"
         );
     }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        bail!(
+            "--forward-to must not hold credentials (they would be printed with the URL); the delivery's own headers are forwarded"
+        );
+    }
     if !(timeout.is_finite() && timeout > 0.0) {
         bail!("--forward-timeout {timeout} must be a positive number of seconds");
     }
@@ -143,6 +148,12 @@ async fn listen(
     forward: Option<webhooks::Forward>,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
+    // Report files are created now, so that a path that cannot be written is found before
+    // listening rather than after.
+    for path in [&global.junit, &global.json].into_iter().flatten() {
+        super::write_file(path, "")?;
+    }
+    let forward_url = forward.as_ref().map(|forward| forward.url.clone());
     let forwarding_to = forward.as_ref().map(|forward| forward.url.to_string());
     let forwarding = forwarding_to.is_some();
     let spec = Arc::new(global.load_spec()?);
@@ -184,6 +195,11 @@ async fn listen(
     )
     .await
     .with_context(|| format!("cannot listen on {addr}"))?;
+    if let Some(url) = &forward_url {
+        balampay_contract::proxy::refuse_loop(url, listener.addr)
+            .await
+            .map_err(|message| anyhow::anyhow!("--forward-to: {message}"))?;
+    }
     writeln!(
         out,
         "listening for webhooks on http://{} ({}{}); Ctrl-C to stop",

@@ -635,3 +635,68 @@ async fn the_listener_forwards_deliveries_and_relays_the_endpoints_answer() {
         deliveries[0].forwarded
     );
 }
+
+#[tokio::test]
+async fn dot_segments_loops_and_empty_sessions_are_refused_clearly() {
+    // An upstream that records the paths it gets.
+    let paths: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = paths.clone();
+    let upstream = app_upstream(axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let log = log.clone();
+        async move {
+            log.lock().expect("lock").push(uri.to_string());
+            "ok"
+        }
+    }))
+    .await;
+    let (proxy, events) = proxy_to(&format!("{upstream}/api"), |_| {}).await;
+    // Sent raw: an HTTP client would remove the dot segments itself.
+    for path in ["/v1/../../admin", "/%2e%2E/admin", "/v1/./users"] {
+        let mut stream = tokio::net::TcpStream::connect(proxy.addr)
+            .await
+            .expect("connects");
+        stream
+            .write_all(
+                format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes(),
+            )
+            .await
+            .expect("sent");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.expect("answered");
+        assert!(answer.starts_with("HTTP/1.1 400"), "{path}: {answer}");
+        assert!(answer.contains("dot segment"), "{answer}");
+    }
+    assert!(
+        paths.lock().expect("lock").is_empty(),
+        "nothing was forwarded"
+    );
+    let summary = proxy.finish().await;
+    assert_eq!(summary.upstream_errors, 3);
+    assert_eq!(events.lock().expect("lock").len(), 3);
+
+    // A proxy that would forward to itself does not start.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let spec = Arc::new(Spec::published().expect("spec"));
+    let mut options =
+        Options::new(proxy::upstream_url(&format!("http://127.0.0.1:{port}")).expect("URL"));
+    options.listen = SocketAddr::from(([127, 0, 0, 1], port));
+    let refused = proxy::start(spec, options, Box::new(|_| {})).await;
+    assert!(
+        matches!(&refused, Err(proxy::ProxyError::Loop(message)) if message.contains("own address")),
+        "{:?}",
+        refused.err()
+    );
+
+    // A session with no traffic judged nothing: an input error, not a pass.
+    let (proxy, _) = proxy_to(&upstream, |_| {}).await;
+    let summary = proxy.finish().await;
+    assert!(!summary.case.passed());
+    assert!(
+        summary.case.errors[0].contains("nothing was checked"),
+        "{:?}",
+        summary.case.errors
+    );
+}
