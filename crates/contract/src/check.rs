@@ -391,6 +391,11 @@ pub fn check_matched(operation: Option<&Operation>, exchange: &Exchange, scope: 
     verdict
 }
 
+/// What a request check's expectation adds: the fault is the API's, for accepting the
+/// request.
+pub(crate) const ACCEPTED_ANYWAY: &str =
+    " (the API accepted a request without it, which the spec says must be rejected)";
+
 /// Request headers that recorders delete, so that a recording without them is no evidence.
 const REMOVED_BY_RECORDERS: &[&str] = &["authorization", "cookie"];
 
@@ -472,11 +477,8 @@ fn check_request(exchange: &Exchange, operation: &Operation, scope: Scope, verdi
         verdict
             .failures
             .extend(found.into_iter().map(|mut failure| {
-            failure.expected = format!(
-                "{} (the API accepted a request without it, which the spec says must be rejected)",
-                failure.expected
-            );
-            failure
-        }));
+                failure.expected = format!("{}{ACCEPTED_ANYWAY}", failure.expected);
+                failure
+            }));
     }
 }

@@ -87,26 +87,36 @@ impl Options {
     }
 }
 
-/// Reads an upstream URL: absolute, `http` or `https`, with no credentials, query or
-/// fragment (the proxy adds the client's path and query to it).
+/// Reads the URL of a command-line flag (`flag`, such as `--forward-to`) that traffic is
+/// sent to: absolute, `http` or `https`, and without credentials, which would be printed
+/// wherever the URL is. `example` is shown in the message when the URL is not absolute.
+///
+/// # Errors
+/// The message to show, naming the flag, the URL and what is wrong with it.
+pub fn http_url(flag: &str, text: &str, example: &str) -> Result<reqwest::Url, String> {
+    let url = reqwest::Url::parse(text)
+        .map_err(|error| format!("{flag} {text:?} is not a URL: {error}"))?;
+    if !matches!(url.scheme(), "http" | "https") || !url.has_host() {
+        return Err(format!(
+            "{flag} {text:?} must be an absolute http or https URL (such as {example})"
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "{flag} must not hold credentials (they would be printed with the URL); \
+             the client's own headers are forwarded"
+        ));
+    }
+    Ok(url)
+}
+
+/// Reads an upstream URL: [`http_url`], and no query or fragment either (the proxy adds
+/// the client's path and query to it).
 ///
 /// # Errors
 /// The message to show, naming the URL and what is wrong with it.
 pub fn upstream_url(text: &str) -> Result<reqwest::Url, String> {
-    let url = reqwest::Url::parse(text)
-        .map_err(|error| format!("--upstream {text:?} is not a URL: {error}"))?;
-    if !matches!(url.scheme(), "http" | "https") || !url.has_host() {
-        return Err(format!(
-            "--upstream {text:?} must be an absolute http or https URL (such as https://api.balampay.com)"
-        ));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(
-            "--upstream must not hold credentials (they would be printed with the URL); \
-             the client's own Authorization and x-api-key headers are forwarded"
-                .to_owned(),
-        );
-    }
+    let url = http_url("--upstream", text, "https://api.balampay.com")?;
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!(
             "--upstream {text:?} must not have a query or fragment: the client's path and query are added to it"
@@ -115,25 +125,30 @@ pub fn upstream_url(text: &str) -> Result<reqwest::Url, String> {
     Ok(url)
 }
 
+/// An exchange the upstream failed, or that the proxy could not forward.
+#[derive(Clone, Debug)]
+pub struct UpstreamFailure {
+    /// The exchange's number.
+    pub number: usize,
+    /// The request's method.
+    pub method: String,
+    /// The request's path and query.
+    pub path: String,
+    /// The status the client was answered (400, 502 or 504), or `None` when the answer had
+    /// already begun and was cut off.
+    pub answered: Option<u16>,
+    /// What went wrong.
+    pub error: String,
+}
+
 /// What the proxy reports as it goes, on its checking thread, in the order exchanges end.
 #[derive(Clone, Debug)]
 pub enum Event {
     /// A violation of the contract, with its place (`exchange 12`).
     Failure(Failure),
-    /// The upstream could not be reached, did not answer in time, or broke off its answer.
-    Upstream {
-        /// The exchange's number.
-        number: usize,
-        /// The request's method.
-        method: String,
-        /// The request's path and query.
-        path: String,
-        /// The status the client was answered (502 or 504), or `None` when the answer had
-        /// already begun and was cut off.
-        answered: Option<u16>,
-        /// What went wrong.
-        error: String,
-    },
+    /// The upstream could not be reached, did not answer in time, or broke off its answer; or
+    /// the request could not be forwarded as sent.
+    Upstream(UpstreamFailure),
 }
 
 impl std::fmt::Display for Event {
@@ -169,13 +184,13 @@ impl std::fmt::Display for Event {
                     flat(&failure.actual)
                 )
             }
-            Event::Upstream {
+            Event::Upstream(UpstreamFailure {
                 number,
                 method,
                 path,
                 answered,
                 error,
-            } => match answered {
+            }) => match answered {
                 Some(status) => write!(
                     f,
                     "exchange {number}: {method} {path}: {error} (answered {status})"
@@ -193,7 +208,8 @@ pub struct Summary {
     /// place), upstream errors as input errors, and the counts of what was checked and
     /// skipped.
     pub case: Case,
-    /// Exchanges the upstream failed (unreachable, timed out, broke off).
+    /// Exchanges the upstream failed (unreachable, timed out, broke off), or that the proxy
+    /// would not forward as sent (a dot segment in the path).
     pub upstream_errors: usize,
 }
 
@@ -403,13 +419,7 @@ enum Job {
     /// An exchange that ended; checked and recorded.
     Ended(Box<Ended>),
     /// An exchange the upstream failed.
-    Upstream {
-        number: usize,
-        method: String,
-        path: String,
-        answered: Option<u16>,
-        error: String,
-    },
+    Upstream(UpstreamFailure),
     /// An exchange the client abandoned before the answer was complete.
     Abandoned,
     /// No more work: answer the summary.
@@ -540,13 +550,21 @@ struct ResponseTee {
 impl ResponseTee {
     /// The body is whole: the exchange goes to the checks.
     fn ended(&mut self) {
-        if let Some(mut exchange) = self.exchange.take() {
-            exchange.response_body.complete = true;
-            exchange.request_body =
-                std::mem::replace(&mut *lock(&self.request_body), Capture::new(0));
-            submit(&self.jobs, Job::Ended(exchange));
+        if let Some(exchange) = self.exchange.take() {
+            submit_ended(&self.jobs, exchange, &self.request_body);
         }
     }
+}
+
+/// Sends a whole exchange to the checks, with the copy of its request body.
+fn submit_ended(
+    jobs: &tokio::sync::mpsc::Sender<Job>,
+    mut exchange: Box<Ended>,
+    request_body: &Mutex<Capture>,
+) {
+    exchange.response_body.complete = true;
+    exchange.request_body = std::mem::replace(&mut *lock(request_body), Capture::new(0));
+    submit(jobs, Job::Ended(exchange));
 }
 
 impl Stream for ResponseTee {
@@ -566,7 +584,7 @@ impl Stream for ResponseTee {
             }
             Poll::Ready(Some(Err(error))) => {
                 if let Some(exchange) = self.exchange.take() {
-                    let job = Job::Upstream {
+                    let failure = UpstreamFailure {
                         number: exchange.number,
                         method: exchange.method,
                         path: exchange.path,
@@ -576,7 +594,7 @@ impl Stream for ResponseTee {
                             describe_error(error)
                         ),
                     };
-                    submit(&self.jobs, job);
+                    submit(&self.jobs, Job::Upstream(failure));
                 }
             }
             Poll::Ready(None) => self.ended(),
@@ -711,6 +729,18 @@ pub(crate) fn gateway_answer(
     response
 }
 
+/// Reports an exchange the proxy answered itself, and gives that answer: `status` with the
+/// API's error body.
+fn refuse(shared: &Shared, status: StatusCode, failure: UpstreamFailure) -> Response<Body> {
+    let message = format!(
+        "balampay-contract proxy: {} ({})",
+        failure.error, shared.upstream
+    );
+    let request_id = format!("proxy-{}", failure.number);
+    submit(&shared.jobs, Job::Upstream(failure));
+    gateway_answer(status, &request_id, &message)
+}
+
 /// Forwards one request and streams its answer back.
 async fn forward(State(shared): State<Arc<Shared>>, request: Request<Body>) -> Response<Body> {
     let number = shared.arrived.fetch_add(1, Ordering::Relaxed) + 1;
@@ -722,24 +752,17 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request<Body>) -> R
     if let Some(segment) = dot_segment(parts.uri.path()) {
         // The URL parser would remove it (RFC 3986 §5.2.4), so the upstream would get
         // another path than the one checked, possibly outside the upstream's path prefix.
-        let what = format!(
+        let error = format!(
             "the path has a dot segment ({segment:?}), which would not reach the upstream as sent; not forwarded"
         );
-        submit(
-            &shared.jobs,
-            Job::Upstream {
-                number,
-                method: parts.method.as_str().to_owned(),
-                path,
-                answered: Some(400),
-                error: what.clone(),
-            },
-        );
-        return gateway_answer(
-            StatusCode::BAD_REQUEST,
-            &format!("proxy-{number}"),
-            &format!("balampay-contract proxy: {what}"),
-        );
+        let failure = UpstreamFailure {
+            number,
+            method: parts.method.as_str().to_owned(),
+            path,
+            answered: Some(400),
+            error,
+        };
+        return refuse(&shared, StatusCode::BAD_REQUEST, failure);
     }
     let url = format!("{}{path}", shared.upstream);
     let request_capture = Arc::new(Mutex::new(Capture::new(shared.max_body_bytes)));
@@ -786,7 +809,7 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request<Body>) -> R
     let answer = match upstream.send().await {
         Ok(answer) => answer,
         Err(error) => {
-            let (status, what) = if error.is_timeout() {
+            let (status, error) = if error.is_timeout() {
                 (
                     StatusCode::GATEWAY_TIMEOUT,
                     format!(
@@ -805,21 +828,14 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request<Body>) -> R
                     format!("the upstream gave no answer: {}", describe_error(&error)),
                 )
             };
-            submit(
-                &shared.jobs,
-                Job::Upstream {
-                    number,
-                    method,
-                    path,
-                    answered: Some(status.as_u16()),
-                    error: what.clone(),
-                },
-            );
-            return gateway_answer(
-                status,
-                &format!("proxy-{number}"),
-                &format!("balampay-contract proxy: {what} ({})", shared.upstream),
-            );
+            let failure = UpstreamFailure {
+                number,
+                method,
+                path,
+                answered: Some(status.as_u16()),
+                error,
+            };
+            return refuse(&shared, status, failure);
         }
     };
     let status = answer.status();
@@ -854,38 +870,26 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request<Body>) -> R
                     Ok(Some(chunk)) => exchange.response_body.push(&chunk),
                     Ok(None) => break,
                     Err(error) => {
-                        let what = format!(
-                            "the upstream broke off its answer: {}",
-                            describe_error(&error)
-                        );
-                        let answered = StatusCode::BAD_GATEWAY;
-                        submit(
-                            &shared.jobs,
-                            Job::Upstream {
-                                number,
-                                method: exchange.method,
-                                path: exchange.path,
-                                answered: Some(answered.as_u16()),
-                                error: what.clone(),
-                            },
-                        );
-                        return gateway_answer(
-                            answered,
-                            &format!("proxy-{number}"),
-                            &format!("balampay-contract proxy: {what} ({})", shared.upstream),
-                        );
+                        let failure = UpstreamFailure {
+                            number,
+                            method: exchange.method,
+                            path: exchange.path,
+                            answered: Some(StatusCode::BAD_GATEWAY.as_u16()),
+                            error: format!(
+                                "the upstream broke off its answer: {}",
+                                describe_error(&error)
+                            ),
+                        };
+                        return refuse(&shared, StatusCode::BAD_GATEWAY, failure);
                     }
                 }
             }
-            exchange.response_body.complete = true;
             let body = if bodyless {
                 Body::empty()
             } else {
                 Body::from(exchange.response_body.bytes.clone())
             };
-            exchange.request_body =
-                std::mem::replace(&mut *lock(&request_capture), Capture::new(0));
-            submit(&shared.jobs, Job::Ended(exchange));
+            submit_ended(&shared.jobs, exchange, &request_capture);
             Response::new(body)
         }
         // A large body, or one of unknown length (chunked), is streamed through and copied
@@ -904,12 +908,30 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request<Body>) -> R
     response
 }
 
-/// The first `.` or `..` segment of a path, literal or percent-encoded (`%2e`), if any.
+/// The first `.` or `..` segment of a path, literal or percent-encoded (`%2e`), if any. It
+/// allocates nothing: it runs on every request.
 fn dot_segment(path: &str) -> Option<&str> {
-    path.split('/').find(|segment| {
-        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
-        decoded == "." || decoded == ".."
-    })
+    /// How many dots the segment is made of, or `None` when it holds anything else.
+    fn dots(segment: &str) -> Option<usize> {
+        let mut rest = segment;
+        let mut count = 0;
+        while !rest.is_empty() {
+            if let Some(after) = rest.strip_prefix('.') {
+                rest = after;
+            } else if rest
+                .get(..3)
+                .is_some_and(|code| code.eq_ignore_ascii_case("%2e"))
+            {
+                rest = &rest[3..];
+            } else {
+                return None;
+            }
+            count += 1;
+        }
+        Some(count)
+    }
+    path.split('/')
+        .find(|segment| matches!(dots(segment), Some(1 | 2)))
 }
 
 /// A `Content-Length` header's value, when there is one valid one.
@@ -974,12 +996,7 @@ impl Checker {
         } else if self.entries.checked == 0 && self.case.error_count() == 0 {
             self.case.error(format!(
                 "nothing was checked: every exchange was skipped ({})",
-                self.entries
-                    .skipped
-                    .iter()
-                    .map(|(reason, count)| format!("{reason} {count}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                crate::report::counts(&self.entries.skipped)
             ));
         }
         self.case.entries = Some(self.entries);
@@ -994,20 +1011,8 @@ impl Checker {
         match job {
             Job::Stop => return false,
             Job::Ended(ended) => self.ended(*ended),
-            Job::Upstream {
-                number,
-                method,
-                path,
-                answered,
-                error,
-            } => {
-                let event = Event::Upstream {
-                    number,
-                    method,
-                    path,
-                    answered,
-                    error,
-                };
+            Job::Upstream(failure) => {
+                let event = Event::Upstream(failure);
                 (self.on_event)(&event);
                 self.entries.read += 1;
                 self.upstream_errors += 1;
@@ -1048,7 +1053,9 @@ impl Checker {
 
     fn ended(&mut self, ended: Ended) {
         let place = Place::Exchange(ended.number);
-        let (exchange, not_json) = exchange_of(&ended);
+        let too_large = ended.request_body.overflowed || ended.response_body.overflowed;
+        let incomplete = !ended.request_body.complete;
+        let (exchange, not_json) = exchange_of(ended);
         if let Some(record) = self.record.as_mut()
             && let Err(error) = record.write(&exchange)
         {
@@ -1058,9 +1065,9 @@ impl Checker {
             self.record = None;
         }
         let operation = self.spec.operation(&exchange.method, exchange.path_only());
-        let outcome = if ended.request_body.overflowed || ended.response_body.overflowed {
+        let outcome = if too_large {
             Outcome::Skipped(Skip::TooLarge)
-        } else if !ended.request_body.complete {
+        } else if incomplete {
             Outcome::Skipped(Skip::Incomplete)
         } else if let Some(skip) = skip_reason(operation, &exchange) {
             Outcome::Skipped(skip)
@@ -1080,7 +1087,7 @@ impl Checker {
                     Check::RequestSchema,
                     &exchange,
                     Some(operation),
-                    "a JSON request body (the API accepted a request without it, which the spec says must be rejected)",
+                    format!("a JSON request body{}", crate::check::ACCEPTED_ANYWAY),
                     format!("a body that is not JSON: {error}"),
                 ));
             }
@@ -1101,7 +1108,7 @@ impl Checker {
 }
 
 /// The exchange to check and record, and why the request body is not JSON when it is not.
-fn exchange_of(ended: &Ended) -> (Exchange, Option<String>) {
+fn exchange_of(ended: Ended) -> (Exchange, Option<String>) {
     let mut not_json = None;
     let request_body = if ended.request_body.bytes.iter().all(u8::is_ascii_whitespace) {
         None
@@ -1115,15 +1122,15 @@ fn exchange_of(ended: &Ended) -> (Exchange, Option<String>) {
         }
     };
     let mut exchange = Exchange {
-        method: ended.method.clone(),
-        path: ended.path.clone(),
-        request_headers: ended.request_headers.clone(),
+        method: ended.method,
+        path: ended.path,
+        request_headers: ended.request_headers,
         request_body,
         status: ended.status,
-        response_headers: ended.response_headers.clone(),
+        response_headers: ended.response_headers,
         ..Exchange::default()
     };
-    match decoded(&exchange, &ended.response_body) {
+    match decoded(&exchange, ended.response_body) {
         Some(text) => exchange.response_body = text,
         None => exchange.body_recorded = false,
     }
@@ -1132,7 +1139,7 @@ fn exchange_of(ended: &Ended) -> (Exchange, Option<String>) {
 
 /// The response body as text, undoing a `gzip` or `deflate` content coding (RFC 9110
 /// §8.4.1); `None` when it cannot be read (another coding, or too large once decoded).
-fn decoded(exchange: &Exchange, body: &Capture) -> Option<String> {
+fn decoded(exchange: &Exchange, body: Capture) -> Option<String> {
     use std::io::Read as _;
     if body.overflowed {
         return None;
@@ -1143,7 +1150,7 @@ fn decoded(exchange: &Exchange, body: &Capture) -> Option<String> {
         .unwrap_or_default();
     let limit = body.limit as u64 + 1;
     let bytes = match coding.as_str() {
-        "" | "identity" => body.bytes.clone(),
+        "" | "identity" => body.bytes,
         "gzip" | "x-gzip" => {
             let mut out = Vec::new();
             flate2::read::GzDecoder::new(body.bytes.as_slice())

@@ -234,7 +234,7 @@ fn checks_text(count: usize) -> String {
 }
 
 /// `name 3, other 1`.
-fn counts(counts: &BTreeMap<String, usize>) -> String {
+pub(crate) fn counts(counts: &BTreeMap<String, usize>) -> String {
     counts
         .iter()
         .map(|(name, count)| format!("{name} {count}"))

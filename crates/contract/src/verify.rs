@@ -394,11 +394,6 @@ pub fn verify_file(
     } else if entries.read == 0 {
         case.error("no exchanges in this recording: nothing was checked".to_owned());
     } else if entries.checked == 0 && case.error_count() == 0 {
-        let reasons: Vec<String> = entries
-            .skipped
-            .iter()
-            .map(|(reason, count)| format!("{reason} {count}"))
-            .collect();
         let mut hints = Vec::new();
         if !entries.other_hosts.is_empty() {
             hints.push(format!(
@@ -415,7 +410,7 @@ pub fn verify_file(
         }
         case.error(format!(
             "nothing was checked: every entry was skipped ({}){}",
-            reasons.join(", "),
+            crate::report::counts(&entries.skipped),
             hints
                 .iter()
                 .map(|hint| format!("; {hint}"))

@@ -39,6 +39,49 @@ impl Global {
     }
 }
 
+impl Global {
+    /// Creates the report files now, empty, so that a path that cannot be written is found
+    /// before a long session (`proxy`, `webhooks listen`) rather than after it.
+    pub fn create_reports(&self) -> Result<()> {
+        for path in [&self.junit, &self.json].into_iter().flatten() {
+            write_file(path, "")?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes each line that arrives to `out` as it comes, until Ctrl-C, SIGTERM or `until`.
+pub async fn relay_until(
+    out: &mut dyn Write,
+    lines: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
+    until: impl Future<Output = ()>,
+) -> Result<()> {
+    let stop = stop_signal();
+    tokio::pin!(stop);
+    tokio::pin!(until);
+    loop {
+        tokio::select! {
+            stopped = &mut stop => return stopped,
+            () = &mut until => return Ok(()),
+            Some(line) = lines.recv() => {
+                out.write_all(line.as_bytes())?;
+                out.flush()?;
+            }
+        }
+    }
+}
+
+/// Writes the lines already waiting.
+pub fn drain(
+    out: &mut dyn Write,
+    lines: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
+) -> Result<()> {
+    while let Ok(line) = lines.try_recv() {
+        out.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}
+
 /// Colour only on a terminal, and never under `NO_COLOR`.
 pub fn style() -> Style {
     Style {
@@ -66,7 +109,7 @@ pub fn finish(global: &Global, report: &Report, out: &mut dyn Write) -> Result<O
 
 /// Ctrl-C, or SIGTERM where there is one (`timeout`, `docker stop`, CI runners): either ends
 /// listening with the summary and the reports.
-pub async fn stop_signal() -> Result<()> {
+async fn stop_signal() -> Result<()> {
     #[cfg(unix)]
     {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

@@ -11,7 +11,7 @@ use balampay_contract::proxy::{self, Event, Options};
 use balampay_contract::record::Recorder;
 use balampay_contract::{Outcome, Report};
 
-use super::{Global, finish, stop_signal};
+use super::{Global, drain, finish, relay_until};
 
 /// Arguments of `proxy`.
 #[derive(clap::Args)]
@@ -54,11 +54,7 @@ pub async fn execute(global: &Global, args: Args, out: &mut dyn Write) -> Result
             args.upstream_timeout
         ));
     }
-    // Report files are created now, so that a path that cannot be written is found before
-    // the session rather than after it.
-    for path in [&global.junit, &global.json].into_iter().flatten() {
-        super::write_file(path, "")?;
-    }
+    global.create_reports()?;
     let record = args
         .record
         .as_deref()
@@ -96,25 +92,9 @@ pub async fn execute(global: &Global, args: Args, out: &mut dyn Write) -> Result
         upstream.as_str().trim_end_matches('/')
     )?;
     out.flush()?;
-    let stop = stop_signal();
-    tokio::pin!(stop);
-    loop {
-        tokio::select! {
-            stopped = &mut stop => {
-                stopped?;
-                break;
-            }
-            () = proxy.limit_reached() => break,
-            Some(line) = received.recv() => {
-                out.write_all(line.as_bytes())?;
-                out.flush()?;
-            }
-        }
-    }
+    relay_until(out, &mut received, proxy.limit_reached()).await?;
     let summary = proxy.finish().await;
-    while let Ok(line) = received.try_recv() {
-        out.write_all(line.as_bytes())?;
-    }
+    drain(out, &mut received)?;
     let report = Report {
         title: format!("proxy to {}", upstream.as_str().trim_end_matches('/')),
         spec: origin,

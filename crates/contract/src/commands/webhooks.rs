@@ -10,7 +10,7 @@ use balampay_contract::report;
 use balampay_contract::webhooks::{self, Delivery};
 use balampay_contract::{Outcome, Report};
 
-use super::{Global, finish, stop_signal};
+use super::{Global, drain, finish, relay_until};
 
 /// The `webhooks` subcommands.
 #[derive(clap::Subcommand)]
@@ -66,18 +66,9 @@ pub async fn execute(global: &Global, command: Command, out: &mut dyn Write) -> 
 
 /// The `--forward-to` endpoint, checked.
 fn forward(url: &str, timeout: f64) -> Result<webhooks::Forward> {
-    let parsed = reqwest::Url::parse(url)
-        .map_err(|error| anyhow::anyhow!("--forward-to {url:?} is not a URL: {error}"))?;
-    if !matches!(parsed.scheme(), "http" | "https") || !parsed.has_host() {
-        bail!(
-            "--forward-to {url:?} must be an absolute http or https URL (such as http://localhost:3000/webhooks)"
-        );
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        bail!(
-            "--forward-to must not hold credentials (they would be printed with the URL); the delivery's own headers are forwarded"
-        );
-    }
+    let parsed =
+        balampay_contract::proxy::http_url("--forward-to", url, "http://localhost:3000/webhooks")
+            .map_err(|message| anyhow::anyhow!(message))?;
     if !(timeout.is_finite() && timeout > 0.0) {
         bail!("--forward-timeout {timeout} must be a positive number of seconds");
     }
@@ -148,11 +139,7 @@ async fn listen(
     forward: Option<webhooks::Forward>,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
-    // Report files are created now, so that a path that cannot be written is found before
-    // listening rather than after.
-    for path in [&global.junit, &global.json].into_iter().flatten() {
-        super::write_file(path, "")?;
-    }
+    global.create_reports()?;
     let forward_url = forward.as_ref().map(|forward| forward.url.clone());
     let forwarding_to = forward.as_ref().map(|forward| forward.url.to_string());
     let forwarding = forwarding_to.is_some();
@@ -214,23 +201,8 @@ async fn listen(
             .unwrap_or_default()
     )?;
     out.flush()?;
-    let stop = stop_signal();
-    tokio::pin!(stop);
-    loop {
-        tokio::select! {
-            stopped = &mut stop => {
-                stopped?;
-                break;
-            }
-            Some(line) = received.recv() => {
-                out.write_all(line.as_bytes())?;
-                out.flush()?;
-            }
-        }
-    }
-    while let Ok(line) = received.try_recv() {
-        out.write_all(line.as_bytes())?;
-    }
+    relay_until(out, &mut received, std::future::pending()).await?;
+    drain(out, &mut received)?;
     let total = listener
         .counts
         .total
