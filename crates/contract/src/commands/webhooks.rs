@@ -21,10 +21,11 @@ pub enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
-    /// Receive deliveries on a loopback address, checking each one's signature and payload,
-    /// until interrupted.
+    /// Receive deliveries, checking each one's signature and payload (and passing it on with
+    /// --forward-to), until Ctrl-C or SIGTERM.
     Listen {
-        /// Where to listen.
+        /// Where to listen: the loopback by default; an address such as 0.0.0.0:8787 listens
+        /// on every interface.
         #[arg(long, default_value = "127.0.0.1:8787")]
         addr: SocketAddr,
         /// The endpoint's signing secret; without it signatures are not checked.
