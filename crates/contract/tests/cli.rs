@@ -1066,6 +1066,10 @@ fn the_listener_writes_its_reports_when_terminated() {
     assert_eq!(output.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("1 deliveries, 1 with problems"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("FAIL deliveries to http://{addr}")),
+        "the usual summary follows the counts: {stdout}"
+    );
     let xml = std::fs::read_to_string(&junit).expect("the JUnit report is written");
     let parsed = roxmltree::Document::parse(&xml).expect("well-formed");
     assert!(

@@ -228,11 +228,8 @@ async fn listen(
         spec: origin,
         cases: vec![case],
     };
-    if let Some(path) = &global.junit {
-        super::write_file(path, &report::junit(&report))?;
-    }
-    if let Some(path) = &global.json {
-        super::write_file(path, &report::json(&report))?;
-    }
-    Ok(Outcome::of(&report))
+    // The same summary as every other command (PASS, FAIL or input errors, the spec, the
+    // failures in full), and the report files.
+    writeln!(out)?;
+    finish(global, &report, out)
 }
