@@ -7,6 +7,7 @@
 //!   `spec/openapi-3.0.json` (printing what 3.0 cannot say) and generates
 //!   `crates/client/src/generated.rs` with progenitor.
 //! - `cargo xtask check` runs every freshness check.
+//! - `cargo xtask docs` builds the partner site into `target/docs/` from `spec/`.
 //!
 //! Checking and generating are one code path: [`codegen::run`] computes every artefact's
 //! expected contents and either writes them or compares them, so a check can never disagree
@@ -15,6 +16,7 @@
 
 mod client;
 mod codegen;
+mod docs;
 mod release;
 
 use std::path::PathBuf;
@@ -34,6 +36,8 @@ commands:
                    report of what 3.0 cannot say) and crates/client/src/generated.rs
   check            every freshness check (as `client --check`), and that the spec keeps the
                    contract of the latest release unless info.version has a new major
+  docs             build the partner site into target/docs/ from spec/ (API reference by
+                   Redocly, guides, webhook catalogue, changelog, downloads); works offline
   release VERSION  bless the current spec into spec/releases/VERSION/ and add the changes
                    since the previous release to spec/CHANGELOG.md
   help             print this message";
@@ -82,6 +86,10 @@ fn run(args: Vec<String>) -> Result<Outcome> {
                     Outcome::Stale
                 },
             )
+        }
+        "docs" if !check => {
+            docs::build(&root, &mut out)?;
+            Ok(Outcome::Written)
         }
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
