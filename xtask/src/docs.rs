@@ -256,6 +256,11 @@ impl Redocly {
             .arg(self.tools.join("reference.hbs"))
             .arg(format!("--templateOptions.home={home}"))
             .arg(format!("--templateOptions.versionLine={version_line}"))
+            // Telemetry off (see tools/docs/redocly.yaml): it also decides whether the page
+            // reports its views to Redocly.
+            .arg("--config")
+            .arg(self.tools.join("redocly.yaml"))
+            .env("REDOCLY_TELEMETRY", "off")
             .arg("--lint-config=off")
             .current_dir(&self.tools)
             .output()
@@ -269,8 +274,27 @@ impl Redocly {
                 String::from_utf8_lossy(&result.stderr)
             );
         }
-        Ok(())
+        let html = read_source(output)?;
+        fs::write(output, offline_logo(&html)?)
+            .with_context(|| format!("cannot write {}", output.display()))
     }
+}
+
+/// Redoc 3 always shows a "API docs by Redocly" logo loaded from Redocly's CDN, which would
+/// make the reference ask the network for it. Its two addresses are replaced by an image of
+/// our own inside the page.
+///
+/// Errors: when the page still names Redocly's CDN afterwards (a new Redoc version that
+/// needs another replacement; the browser check would also report the request).
+fn offline_logo(html: &str) -> Result<String> {
+    const LOGO: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='60' height='14'%3E%3Ctext x='0' y='11' font-family='sans-serif' font-size='11' fill='%23666'%3ERedoc%3C/text%3E%3C/svg%3E";
+    let replaced = html
+        .replace("https://cdn.redoc.ly/redoc/logo-mini-full.svg", LOGO)
+        .replace("https://cdn.redoc.ly/redoc/logo-mini.svg", LOGO);
+    if replaced.contains("cdn.redoc.ly") {
+        bail!("the reference still loads an image from cdn.redoc.ly after the logo was replaced: Redoc changed; update `offline_logo` in xtask/src/docs.rs");
+    }
+    Ok(replaced)
 }
 
 /// Every page of our own, in navigation order. The reference is Redocly's and sits between
