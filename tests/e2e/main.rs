@@ -4,6 +4,7 @@
 mod catalogue;
 mod client;
 mod cross_check;
+mod docs_snippets;
 mod sandbox;
 mod spec_contract;
 mod support;
