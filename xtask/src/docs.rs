@@ -292,7 +292,9 @@ fn offline_logo(html: &str) -> Result<String> {
         .replace("https://cdn.redoc.ly/redoc/logo-mini-full.svg", LOGO)
         .replace("https://cdn.redoc.ly/redoc/logo-mini.svg", LOGO);
     if replaced.contains("cdn.redoc.ly") {
-        bail!("the reference still loads an image from cdn.redoc.ly after the logo was replaced: Redoc changed; update `offline_logo` in xtask/src/docs.rs");
+        bail!(
+            "the reference still loads an image from cdn.redoc.ly after the logo was replaced: Redoc changed; update `offline_logo` in xtask/src/docs.rs"
+        );
     }
     Ok(replaced)
 }
@@ -769,6 +771,85 @@ mod tests {
             retitled("Changelog", "no title\n"),
             "# Changelog\nno title\n"
         );
+    }
+
+    /// Our pages, as `cargo xtask docs` renders them from the checked-in files: every page
+    /// names the version, the catalogue has every event with its example, schema and the
+    /// snippets, the error codes are all listed, and every release is downloadable.
+    #[test]
+    fn the_pages_cover_every_event_error_code_and_release() {
+        let root = crate::workspace_root().expect("root");
+        let subject = read_subject(&root).expect("the spec and releases read");
+        let pages = pages(&root, &subject).expect("pages");
+        let html: Vec<(&str, String)> = pages
+            .iter()
+            .map(|page| (page.file, layout(page, &pages, &subject)))
+            .collect();
+        let page = |file: &str| {
+            &html
+                .iter()
+                .find(|(f, _)| *f == file)
+                .unwrap_or_else(|| panic!("no page {file}"))
+                .1
+        };
+        for (file, text) in &html {
+            assert!(
+                text.contains(&format!("API version {}", subject.version)),
+                "{file} does not name the API version"
+            );
+            assert!(text.ends_with("</html>\n"), "{file}");
+        }
+        let webhooks = page("webhooks.html");
+        for event in subject.spec["webhooks"]
+            .as_object()
+            .expect("webhooks")
+            .keys()
+        {
+            assert!(
+                webhooks.contains(&format!("<h2 id=\"{}\">{event}</h2>", slug(event))),
+                "no section for {event}"
+            );
+            assert!(
+                webhooks.contains(&format!("latest/webhooks/{event}.schema.json")),
+                "no schema download for {event}"
+            );
+        }
+        assert!(
+            webhooks.contains("\"event_id\": \"95fbd1c9-46cf-405c-bf38-a28344ff4707\""),
+            "no example payload"
+        );
+        for snippet in [
+            "verify-webhook.sh",
+            "verify-webhook.mjs",
+            "verify_webhook.py",
+            "send-test-webhook.sh",
+        ] {
+            let code = fs::read_to_string(root.join(SOURCE_DIR).join("snippets").join(snippet))
+                .expect("snippet");
+            // A line that HTML escaping leaves alone, so it appears as written.
+            let line = code
+                .lines()
+                .find(|l| l.len() > 30 && !l.contains(['"', '\'', '<', '>', '&']))
+                .expect("a plain line");
+            assert!(
+                webhooks.contains(line),
+                "{snippet} is not shown on the webhook page"
+            );
+        }
+        let authentication = page("authentication.html");
+        for code in enum_values(&subject.spec, "ErrorCode").expect("codes") {
+            assert!(
+                authentication.contains(&format!("<code>{code}</code>")),
+                "{code}"
+            );
+        }
+        let downloads = page("downloads.html");
+        for (version, _) in &subject.releases {
+            assert!(
+                downloads.contains(&format!("releases/{version}/openapi-3.0.json")),
+                "release {version} is not downloadable"
+            );
+        }
     }
 
     #[test]

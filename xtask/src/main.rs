@@ -38,8 +38,8 @@ commands:
                    contract of the latest release unless info.version has a new major
   docs             build the partner site into target/docs/ from spec/ (API reference by
                    Redocly, guides, webhook catalogue, changelog, downloads); works offline
-  release VERSION  bless the current spec into spec/releases/VERSION/ and add the changes
-                   since the previous release to spec/CHANGELOG.md
+  release VERSION  bless the current spec into spec/releases/VERSION/, add the changes
+                   since the previous release to spec/CHANGELOG.md, and build its docs
   help             print this message";
 
 fn main() -> ExitCode {
@@ -63,7 +63,13 @@ fn run(args: Vec<String>) -> Result<Outcome> {
             bail!("`release` takes one VERSION (MAJOR.MINOR.PATCH)\n\n{USAGE}");
         };
         let root = workspace_root()?;
-        return release::release(&root, version, &mut std::io::stdout().lock());
+        let mut out = std::io::stdout().lock();
+        let outcome = release::release(&root, version, &mut out)?;
+        // The partner site of the new version: its reference, downloads and changelog entry.
+        docs::build(&root, &mut out).with_context(|| {
+            format!("release {version} is written, but its docs could not be built (fix, then run `cargo xtask docs`)")
+        })?;
+        return Ok(outcome);
     }
     let check = match flags {
         [] => false,

@@ -1,4 +1,5 @@
-//! `cargo xtask release VERSION` blesses the current spec as a release, and the
+//! `cargo xtask release VERSION` blesses the current spec as a release (`main` then builds
+//! the partner site of the new version, as `cargo xtask docs`), and the
 //! compatibility check that `cargo xtask check` runs: the current spec may break the latest
 //! release only with a new major `info.version`.
 
