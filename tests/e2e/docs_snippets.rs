@@ -92,6 +92,17 @@ fn run(
         })
 }
 
+/// One delivery shown to every verifier, and whether it must be accepted.
+struct Case {
+    what: &'static str,
+    secret: &'static str,
+    id: &'static str,
+    timestamp: String,
+    header: String,
+    body: Vec<u8>,
+    accepted: bool,
+}
+
 #[test]
 fn each_verifier_snippet_accepts_deliveries_signed_by_the_sandbox_and_rejects_forgeries() {
     let body = body();
@@ -107,93 +118,102 @@ fn each_verifier_snippet_accepts_deliveries_signed_by_the_sandbox_and_rejects_fo
     tampered[at - 1] = b'x';
 
     let ts = timestamp.to_string();
-    // (what, secret, id, timestamp, signature header, body, accepted)
-    let cases: Vec<(&str, &str, &str, String, String, &[u8], bool)> = vec![
-        (
+    let case = |what, secret, id, timestamp: &str, header: &str, body: &[u8], accepted| Case {
+        what,
+        secret,
+        id,
+        timestamp: timestamp.to_owned(),
+        header: header.to_owned(),
+        body: body.to_vec(),
+        accepted,
+    };
+    let cases = [
+        case(
             "a delivery as signed",
             SECRET,
             id,
-            ts.clone(),
-            signature.clone(),
+            &ts,
+            &signature,
             body.as_bytes(),
             true,
         ),
-        (
+        case(
             "a rotation: the matching signature second of two",
             SECRET,
             id,
-            ts.clone(),
-            format!("{other} {signature}"),
+            &ts,
+            &format!("{other} {signature}"),
             body.as_bytes(),
             true,
         ),
-        (
+        case(
             "a body changed by one byte",
             SECRET,
             id,
-            ts.clone(),
-            signature.clone(),
+            &ts,
+            &signature,
             &tampered,
             false,
         ),
-        (
+        case(
             "another endpoint's secret",
             OTHER_SECRET,
             id,
-            ts.clone(),
-            signature.clone(),
+            &ts,
+            &signature,
             body.as_bytes(),
             false,
         ),
-        (
+        case(
             "another webhook-id",
             SECRET,
             "msg_other",
-            ts.clone(),
-            signature.clone(),
+            &ts,
+            &signature,
             body.as_bytes(),
             false,
         ),
-        (
+        case(
             "another webhook-timestamp",
             SECRET,
             id,
-            (timestamp + 1).to_string(),
-            signature.clone(),
+            &(timestamp + 1).to_string(),
+            &signature,
             body.as_bytes(),
             false,
         ),
-        (
+        case(
             "a replay signed ten minutes ago",
             SECRET,
             id,
-            stale.to_string(),
-            stale_signature,
+            &stale.to_string(),
+            &stale_signature,
             body.as_bytes(),
             false,
         ),
-        (
+        case(
             "a signature of another version",
             SECRET,
             id,
-            ts.clone(),
-            signature.replacen("v1,", "v2,", 1),
+            &ts,
+            &signature.replacen("v1,", "v2,", 1),
             body.as_bytes(),
             false,
         ),
-        (
-            "no signature",
-            SECRET,
-            id,
-            ts.clone(),
-            String::new(),
-            body.as_bytes(),
-            false,
-        ),
+        case("no signature", SECRET, id, &ts, "", body.as_bytes(), false),
     ];
     let mut wrong = Vec::new();
     for verifier in &VERIFIERS {
-        for (what, secret, id, timestamp, header, body, accepted) in &cases {
+        for Case {
+            what,
+            secret,
+            id,
+            timestamp,
+            header,
+            body,
+            accepted,
+        } in &cases
+        {
             let output = run(verifier, secret, id, timestamp, header, body);
             let said_valid = output.status.success()
                 && String::from_utf8_lossy(&output.stdout).trim() == "valid";
