@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Extension, Path, State as AxumState};
+use axum::extract::{Extension, Path, RawQuery, State as AxumState};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -19,7 +19,8 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::http::{
-    ApiKey, App, control_error, control_json, json_response, no_content, parse_id, path_segments,
+    ApiKey, App, control_error, control_json, cursor, json_response, newest_first, no_content,
+    page, parse_id, parse_query, path_segments,
 };
 use crate::state::{Endpoint, Fault, Outcome, Step};
 
@@ -125,27 +126,59 @@ async fn list_endpoints(
     control_json(json!({"data": data}))
 }
 
+/// The most deliveries one page of the log holds, and the default.
+const DELIVERIES_MAX_LIMIT: usize = 1000;
+const DELIVERIES_DEFAULT_LIMIT: usize = 100;
+
+/// `GET /sandbox/deliveries[?limit=N&cursor=C]`: the delivery log, newest first, in pages
+/// like the API's lists (`data`, `has_more`, `next_cursor`; `limit` 1 to 1000, default
+/// 100), so that its size does not grow with the data.
 async fn list_deliveries(
     AxumState(app): AxumState<Shared>,
     Extension(ApiKey(api_key)): Extension<ApiKey>,
-) -> Response {
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let query = parse_query(raw, &["limit", "cursor"])?;
+    let limit = match query.get("limit") {
+        None => DELIVERIES_DEFAULT_LIMIT,
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if (1..=DELIVERIES_MAX_LIMIT).contains(&n) => n,
+            _ => {
+                return Err(ApiError::bad_field(
+                    balampay_schema::ErrorLocation::Query,
+                    "limit",
+                    balampay_schema::FieldErrorCode::OutOfRange,
+                    format!("must be a whole number from 1 to {DELIVERIES_MAX_LIMIT}"),
+                ));
+            }
+        },
+    };
     let state = app.lock();
-    let data: Vec<Value> = state
-        .deliveries
-        .iter()
-        .filter(|d| d.api_key == api_key)
-        .map(|d| {
-            json!({
-                "id": d.id,
-                "endpoint_id": d.endpoint_id,
-                "event": d.event,
-                "state": d.state,
-                "attempts": d.attempts,
-                "payload": serde_json::from_str::<Value>(&d.payload).unwrap_or(Value::Null),
-            })
-        })
-        .collect();
-    control_json(json!({"data": data}))
+    let (data, has_more, next_cursor) = page(
+        newest_first(state.delivery_order.get(&api_key), cursor(&query)).filter_map(
+            |(seq, index)| {
+                let d = state.deliveries.get(*index)?;
+                Some((
+                    seq,
+                    json!({
+                        "id": d.id,
+                        "endpoint_id": d.endpoint_id,
+                        "event": d.event,
+                        "state": d.state,
+                        "attempts": d.attempts,
+                        "payload": serde_json::from_str::<Value>(&d.payload).unwrap_or(Value::Null),
+                    }),
+                ))
+            },
+        ),
+        limit,
+    );
+    let mut body = json!({"data": data, "has_more": has_more});
+    // Absent rather than null when there is no next page, as in the API's lists.
+    if let Some(next) = next_cursor {
+        body["next_cursor"] = Value::String(next);
+    }
+    Ok(control_json(body))
 }
 
 #[derive(Deserialize)]

@@ -5,15 +5,71 @@
 //! of `(kind, id) → JSON`: the records are the sandbox's own Rust types, and a table per
 //! type would add migrations without adding queries.
 
-use std::path::Path;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// A SQLite file of records.
+/// A SQLite file of records, used by this process alone.
 pub struct Db {
     connection: Connection,
+    /// The lock that makes this sandbox the file's only user (see [`lock`]); released when
+    /// the process ends, however it ends.
+    _lock: File,
+}
+
+/// The lock file beside a data file: `FILE.lock`.
+pub fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+/// Takes the exclusive lock of `FILE.lock` and writes this process's id in it.
+///
+/// Two sandboxes on one data file would each keep their own view of it in memory, so each
+/// would answer from stale data and let the other's writes collide with its own (two users
+/// with one email; a replayed idempotency key answering `409`). SQLite's own locks guard
+/// single transactions, not that; an advisory lock held for the whole run does. The
+/// operating system releases it when the process ends, even by `kill -9`, so no stale
+/// lock is ever left to clean up.
+fn lock(path: &Path) -> Result<File, DbError> {
+    let lock_path = lock_path(path);
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .map_err(|e| error(&format!("lock file {}", lock_path.display()), e))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim();
+            return Err(DbError(format!(
+                "data file {} is in use by another sandbox ({}); stop it, or give this one another --data file",
+                path.display(),
+                if holder.is_empty() {
+                    format!("it holds {}", lock_path.display())
+                } else {
+                    format!("{holder}, per {}", lock_path.display())
+                }
+            )));
+        }
+        Err(TryLockError::Error(e)) => {
+            return Err(error(&format!("lock file {}", lock_path.display()), e));
+        }
+    }
+    // Who holds the lock, for the message of the next one to try.
+    let _ = file.set_len(0);
+    let _ = file.rewind();
+    let _ = writeln!(file, "process {}", std::process::id());
+    Ok(file)
 }
 
 /// What went wrong with the data file.
@@ -26,8 +82,13 @@ fn error(context: &str, error: impl std::fmt::Display) -> DbError {
 }
 
 impl Db {
-    /// Opens (creating if needed) the data file.
+    /// Opens (creating if needed) the data file, for this process alone.
+    ///
+    /// # Errors
+    /// When another sandbox uses the file (naming its process), or the file cannot be
+    /// opened or set up.
     pub fn open(path: &Path) -> Result<Self, DbError> {
+        let lock = lock(path)?;
         let where_ = format!("data file {}", path.display());
         let connection = Connection::open(path).map_err(|e| error(&where_, e))?;
         connection
@@ -43,7 +104,10 @@ impl Db {
                  );",
             )
             .map_err(|e| error(&where_, e))?;
-        Ok(Self { connection })
+        Ok(Self {
+            connection,
+            _lock: lock,
+        })
     }
 
     /// Writes one record (replacing any with the same kind and id).

@@ -4,6 +4,9 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use balampay_schema::{ErrorBody, ErrorCode, ErrorDetail, ErrorLocation, FieldErrorCode};
 
+/// The most `details` an error body carries: `maxItems` of `ErrorBody.details` in the spec.
+pub const MAX_DETAILS: usize = 100;
+
 /// An error answer: status, code, message and field details. The request id is added when
 /// the response is written.
 #[derive(Debug, Clone)]
@@ -65,6 +68,21 @@ impl ApiError {
         .with_detail(location, field, code, message)
     }
 
+    /// 400 about query parameters that break their schemas in the spec, one detail each.
+    pub fn bad_query(details: Vec<ErrorDetail>) -> Self {
+        let message = match details.as_slice() {
+            [one] => format!("{}: {}", one.field, one.message),
+            many => format!("{} query parameters break their schemas.", many.len()),
+        };
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: ErrorCode::BadRequest,
+            message,
+            details,
+            retry_after: None,
+        }
+    }
+
     /// 404 for an unknown resource.
     pub fn not_found(what: &str) -> Self {
         Self::new(
@@ -93,16 +111,25 @@ impl ApiError {
         }])
     }
 
-    /// 422 with details.
-    pub fn validation(details: Vec<ErrorDetail>) -> Self {
+    /// 422 with details: at most [`MAX_DETAILS`] of them (the spec's `maxItems` of
+    /// `ErrorBody.details`), the message giving the total when there are more.
+    pub fn validation(mut details: Vec<ErrorDetail>) -> Self {
         let count = details.len();
+        let message = if count > MAX_DETAILS {
+            details.truncate(MAX_DETAILS);
+            format!(
+                "The request body has {count} invalid fields; the first {MAX_DETAILS} are listed."
+            )
+        } else {
+            format!(
+                "The request body has {count} invalid field{}.",
+                if count == 1 { "" } else { "s" }
+            )
+        };
         Self {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code: ErrorCode::ValidationFailed,
-            message: format!(
-                "The request body has {count} invalid field{}.",
-                if count == 1 { "" } else { "s" }
-            ),
+            message,
             details,
             retry_after: None,
         }

@@ -1,7 +1,7 @@
 //! The HTTP surface: routes, authentication, request ids, faults, idempotency, and the
 //! parsing of paths, queries and bodies into the API's errors.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
@@ -139,7 +139,7 @@ async fn authenticate(
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+        .and_then(bearer_token);
     let key = headers.get("x-api-key").and_then(|v| v.to_str().ok());
     let (Some(bearer), Some(key)) = (bearer, key) else {
         let missing = if bearer.is_none() {
@@ -171,6 +171,14 @@ async fn authenticate(
     let key = ApiKey(key.to_owned());
     request.extensions_mut().insert(key);
     next.run(request).await
+}
+
+/// The token of an `Authorization: Bearer <token>` value. The scheme is case-insensitive
+/// and separated from the token by one or more spaces (RFC 9110 §11.1, §11.4).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim_start_matches(' ');
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// The operation id of a matched route: the catalogue row with this method and path
@@ -309,7 +317,10 @@ pub(crate) fn parse_id(name: &str, text: &str) -> Result<Uuid, ApiError> {
 }
 
 /// Reads a query string, refusing parameters the operation does not know.
-fn parse_query(raw: Option<String>, allowed: &[&str]) -> Result<HashMap<String, String>, ApiError> {
+pub(crate) fn parse_query(
+    raw: Option<String>,
+    allowed: &[&str],
+) -> Result<HashMap<String, String>, ApiError> {
     let pairs: Vec<(String, String)> = query_pairs(raw.as_deref().unwrap_or_default())?;
     let mut query = HashMap::new();
     for (name, value) in pairs {
@@ -389,23 +400,21 @@ fn limit(query: &HashMap<String, String>) -> Result<usize, ApiError> {
     }
 }
 
-/// A cursor from the query: the sequence number items must be older than.
-fn cursor(query: &HashMap<String, String>) -> Result<Option<u64>, ApiError> {
-    match query.get("cursor") {
-        None => Ok(None),
-        Some(text) => text
-            .strip_prefix("c")
-            .and_then(|n| n.parse::<u64>().ok())
-            .map(Some)
-            .ok_or_else(|| {
-                ApiError::bad_field(
-                    ErrorLocation::Query,
-                    "cursor",
-                    FieldErrorCode::InvalidFormat,
-                    "is not a cursor this API returned",
-                )
-            }),
-    }
+/// A cursor from the query: the position after which the page starts.
+///
+/// Items are listed newest first by their position key ([`position`]); a cursor is the key
+/// of the last item of the previous page, and the next page holds the items whose keys sort
+/// before it. Any string is a position in that order (keys are compared as strings), so
+/// every cursor the spec allows, a `next_cursor` or not, gives a page, possibly empty, and
+/// never an error: the spec says only `type: string`.
+pub(crate) fn cursor(query: &HashMap<String, String>) -> Option<&str> {
+    query.get("cursor").map(String::as_str)
+}
+
+/// The position key of an item created with sequence number `seq`: its decimal digits,
+/// zero-padded to the 20 digits of `u64::MAX`, so that string order is creation order.
+fn position(seq: u64) -> String {
+    format!("{seq:020}")
 }
 
 /// An enum value from the query.
@@ -428,29 +437,64 @@ fn enum_param<T: DeserializeOwned>(
     }
 }
 
-/// One page of items sorted newest first.
-fn page<T: Clone>(
-    mut items: Vec<(u64, T)>,
-    limit: usize,
-    before: Option<u64>,
-) -> (Vec<T>, bool, Option<String>) {
-    items.sort_by_key(|item| std::cmp::Reverse(item.0));
-    let items: Vec<(u64, T)> = items
-        .into_iter()
-        .filter(|(seq, _)| before.is_none_or(|b| *seq < b))
-        .collect();
-    let has_more = items.len() > limit;
-    let page: Vec<(u64, T)> = items.into_iter().take(limit).collect();
-    let next = if has_more {
-        page.last().map(|(seq, _)| format!("c{seq}"))
-    } else {
-        None
+/// The newest sequence number a page after the cursor `after` may hold: `None` when no
+/// cursor was given, `Some(None)` when nothing sorts before the cursor.
+///
+/// Positions ([`position`]) sort as the numbers they spell, so the sequence numbers before a
+/// cursor are all those up to one bound, found by bisection in 64 steps whatever the data.
+pub(crate) fn newest_after(after: Option<&str>) -> Option<Option<u64>> {
+    let after = after?;
+    if position(0).as_str() >= after {
+        return Some(None);
+    }
+    // Invariant: position(low) < after, and position(high + 1) >= after or high is u64::MAX.
+    let (mut low, mut high) = (0u64, u64::MAX);
+    while low < high {
+        let middle = low + (high - low).div_ceil(2);
+        if position(middle).as_str() < after {
+            low = middle;
+        } else {
+            high = middle - 1;
+        }
+    }
+    Some(Some(low))
+}
+
+/// The entries of an ordered index, newest first, after the cursor `after`.
+pub(crate) fn newest_first<'i, V>(
+    index: Option<&'i BTreeMap<u64, V>>,
+    after: Option<&str>,
+) -> Box<dyn Iterator<Item = (u64, &'i V)> + 'i> {
+    let Some(index) = index else {
+        return Box::new(std::iter::empty());
     };
-    (
-        page.into_iter().map(|(_, item)| item).collect(),
-        has_more,
-        next,
-    )
+    match newest_after(after) {
+        None => Box::new(index.iter().rev().map(|(seq, v)| (*seq, v))),
+        Some(None) => Box::new(std::iter::empty()),
+        Some(Some(bound)) => Box::new(index.range(..=bound).rev().map(|(seq, v)| (*seq, v))),
+    }
+}
+
+/// One page of `limit` items from an iterator newest first (already past the cursor and
+/// filtered); the next cursor is the last item's position when more items follow. Reads at
+/// most `limit + 1` items.
+pub(crate) fn page<T>(
+    items: impl Iterator<Item = (u64, T)>,
+    limit: usize,
+) -> (Vec<T>, bool, Option<String>) {
+    let mut page = Vec::with_capacity(limit.min(100));
+    let mut has_more = false;
+    let mut last = None;
+    for (seq, item) in items {
+        if page.len() == limit {
+            has_more = true;
+            break;
+        }
+        last = Some(seq);
+        page.push(item);
+    }
+    let next = if has_more { last.map(position) } else { None };
+    (page, has_more, next)
 }
 
 /// Reads a JSON body: media type, size and syntax, then the schema of the spec, then the
@@ -485,25 +529,11 @@ async fn read_body<T: DeserializeOwned>(
                 "The request body is larger than 1 MiB.",
             )
         })?;
-    let value: Value = serde_json::from_slice(&bytes).map_err(|error| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::BadRequest,
-            "The request body is not valid JSON.",
-        )
-        .with_detail(
-            ErrorLocation::Body,
-            "",
-            FieldErrorCode::InvalidFormat,
-            format!("line {}, column {}: {error}", error.line(), error.column()),
-        )
-    })?;
+    let value = crate::json::parse(&bytes)?;
     validators
         .validate(operation, &value)
         .map_err(ApiError::validation)?;
-    let typed = serde_json::from_value(value).map_err(|error| {
-        ApiError::invalid_body_field("", FieldErrorCode::InvalidValue, error.to_string())
-    })?;
+    let typed = crate::json::typed(value)?;
     Ok((bytes, typed))
 }
 
@@ -681,26 +711,46 @@ async fn list_users(
             "email",
         ],
     )?;
+    app.validators
+        .validate_query(OperationId::ListUsers, &query)
+        .map_err(ApiError::bad_query)?;
     let limit = limit(&query)?;
-    let before = cursor(&query)?;
+    let after = cursor(&query);
     let user_type: Option<UserType> = enum_param(&query, "type")?;
     let status: Option<UserStatus> = enum_param(&query, "status")?;
     let verification: Option<VerificationStatus> = enum_param(&query, "verification_status")?;
     let email = query.get("email");
     let state = app.lock();
-    let matching: Vec<(u64, User)> = state
-        .users
-        .values()
-        .filter(|stored: &&StoredUser| stored.api_key == api_key)
-        .filter(|stored| user_type.is_none_or(|t| stored.user.user_type() == t))
-        .filter(|stored| status.is_none_or(|s| stored.user.status() == s))
-        .filter(|stored| verification.is_none_or(|s| stored.user.verification_status() == s))
-        .filter(|stored| {
-            email.is_none_or(|email| stored.user.email().as_str().eq_ignore_ascii_case(email))
-        })
-        .map(|stored| (stored.seq, stored.user.clone()))
-        .collect();
-    let (data, has_more, next_cursor) = page(matching, limit, before);
+    let keep = |stored: &StoredUser| {
+        stored.api_key == api_key
+            && user_type.is_none_or(|t| stored.user.user_type() == t)
+            && status.is_none_or(|s| stored.user.status() == s)
+            && verification.is_none_or(|s| stored.user.verification_status() == s)
+    };
+    let (data, has_more, next_cursor) = match email {
+        // At most one user has an email: one lookup instead of a walk.
+        Some(email) => {
+            let owner = state
+                .user_by_email(&api_key, email)
+                .filter(|stored| keep(stored))
+                .filter(|stored| {
+                    newest_after(after).is_none_or(|bound| bound.is_some_and(|b| stored.seq <= b))
+                });
+            page(
+                owner
+                    .map(|stored| (stored.seq, stored.user.clone()))
+                    .into_iter(),
+                limit,
+            )
+        }
+        None => page(
+            newest_first(state.user_order.get(&api_key), after)
+                .filter_map(|(seq, id)| state.users.get(id).map(|stored| (seq, stored)))
+                .filter(|(_, stored)| keep(stored))
+                .map(|(seq, stored)| (seq, stored.user.clone())),
+            limit,
+        ),
+    };
     Ok(json_response(
         StatusCode::OK,
         &UserList {
@@ -766,19 +816,21 @@ async fn list_verifications(
 ) -> Result<Response, ApiError> {
     let user_id = parse_id("userId", &path_segments(user_id)?)?;
     let query = parse_query(raw, &["limit", "cursor", "status"])?;
+    app.validators
+        .validate_query(OperationId::ListVerifications, &query)
+        .map_err(ApiError::bad_query)?;
     let limit = limit(&query)?;
-    let before = cursor(&query)?;
+    let after = cursor(&query);
     let status: Option<VerificationStatus> = enum_param(&query, "status")?;
     let state = app.lock();
     state.user(&api_key, user_id)?;
-    let matching: Vec<(u64, Verification)> = state
-        .verifications
-        .values()
-        .filter(|stored| stored.verification.user_id == user_id)
-        .filter(|stored| status.is_none_or(|s| stored.verification.status == s))
-        .map(|stored| (stored.seq, stored.verification.clone()))
-        .collect();
-    let (data, has_more, next_cursor) = page(matching, limit, before);
+    let (data, has_more, next_cursor) = page(
+        newest_first(state.verification_order.get(&user_id), after)
+            .filter_map(|(seq, id)| state.verifications.get(id).map(|stored| (seq, stored)))
+            .filter(|(_, stored)| status.is_none_or(|s| stored.verification.status == s))
+            .map(|(seq, stored)| (seq, stored.verification.clone())),
+        limit,
+    );
     Ok(json_response(
         StatusCode::OK,
         &VerificationList {

@@ -5,6 +5,7 @@ mod db;
 pub mod error;
 mod hosted;
 mod http;
+mod json;
 pub mod state;
 mod validate;
 pub mod webhooks;
@@ -109,6 +110,9 @@ pub struct Sandbox {
     server: tokio::task::JoinHandle<()>,
     worker: tokio::task::JoinHandle<()>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Kept to close the data file when the sandbox stops, though delivery attempts still
+    /// in flight hold the app a little longer.
+    app: Arc<http::App>,
 }
 
 impl Sandbox {
@@ -154,13 +158,14 @@ impl Sandbox {
                 })
                 .await;
         });
-        let worker = tokio::spawn(webhooks::run(app));
+        let worker = tokio::spawn(webhooks::run(app.clone()));
         Ok(Sandbox {
             base_url,
             addr,
             server,
             worker,
             shutdown: Some(shutdown),
+            app,
         })
     }
 
@@ -174,13 +179,17 @@ impl Sandbox {
         self.addr
     }
 
-    /// Stops serving and waits for the server to finish.
+    /// Stops serving and waits for the server and the delivery loop to finish, so that the
+    /// data file is closed and its lock released when this returns: a sandbox started next
+    /// on the same file finds it free.
     pub async fn stop(mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
         self.worker.abort();
+        let _ = (&mut self.worker).await;
         let _ = (&mut self.server).await;
+        self.app.lock().close_data();
     }
 }
 
@@ -188,5 +197,6 @@ impl Drop for Sandbox {
     fn drop(&mut self) {
         self.worker.abort();
         self.server.abort();
+        self.app.lock().close_data();
     }
 }

@@ -2,7 +2,7 @@
 //! mutex: each request runs its whole check-execute-store step while holding it, which is
 //! what makes an idempotency key execute once under concurrency.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -259,6 +259,25 @@ impl RetryPolicy {
 /// Everything the sandbox knows.
 pub struct State {
     pub(crate) users: HashMap<Uuid, StoredUser>,
+    /// The owner of each email, per API key (emails in ASCII lower case, as they are
+    /// compared): uniqueness is one lookup, whatever the number of users.
+    emails: HashMap<(String, String), Uuid>,
+    /// Each API key's users by sequence number (creation order): `listUsers` reads a page
+    /// from its cursor without touching the rest.
+    pub(crate) user_order: HashMap<String, BTreeMap<u64, Uuid>>,
+    /// Each user's verification sessions by sequence number, for `listVerifications`.
+    pub(crate) verification_order: HashMap<Uuid, BTreeMap<u64, Uuid>>,
+    /// Each API key's deliveries by sequence number (index into `deliveries`), for the
+    /// paginated delivery log.
+    pub(crate) delivery_order: HashMap<String, BTreeMap<u64, usize>>,
+    /// Each delivery's index in `deliveries`, by its id, for recording attempts.
+    pub(crate) delivery_index: HashMap<String, usize>,
+    /// Indexes of deliveries that may still be pending: the delivery loop looks only at
+    /// these, and drops those that are no longer pending as it meets them.
+    pub(crate) pending_deliveries: std::collections::BTreeSet<usize>,
+    /// Verification sessions that may have a scheduled step: [`State::advance`] looks only
+    /// at these, and drops those without one as it meets them.
+    scheduled: std::collections::HashSet<Uuid>,
     pub(crate) verifications: HashMap<Uuid, StoredVerification>,
     pub(crate) idempotency: HashMap<String, IdempotencyRecord>,
     pub(crate) endpoints: Vec<Endpoint>,
@@ -279,6 +298,13 @@ impl State {
     pub fn open(db: Option<Db>, timing: Timing, base_url: String) -> Result<Self, DbError> {
         let mut state = State {
             users: HashMap::new(),
+            emails: HashMap::new(),
+            user_order: HashMap::new(),
+            verification_order: HashMap::new(),
+            delivery_order: HashMap::new(),
+            delivery_index: HashMap::new(),
+            pending_deliveries: std::collections::BTreeSet::new(),
+            scheduled: std::collections::HashSet::new(),
             verifications: HashMap::new(),
             idempotency: HashMap::new(),
             endpoints: Vec::new(),
@@ -300,15 +326,35 @@ impl State {
     /// Replaces the persisted collections with the data file's.
     fn load(&mut self, db: &Db) -> Result<(), DbError> {
         self.users.clear();
+        self.emails.clear();
+        self.user_order.clear();
+        self.verification_order.clear();
+        self.delivery_order.clear();
+        self.delivery_index.clear();
+        self.pending_deliveries.clear();
+        self.scheduled.clear();
         self.verifications.clear();
         self.idempotency.clear();
         self.seq = 0;
         for user in db.all::<StoredUser>("user")? {
             self.seq = self.seq.max(user.seq);
+            self.emails
+                .insert(email_key(&user.api_key, user.user.email()), user.user.id());
+            self.user_order
+                .entry(user.api_key.clone())
+                .or_default()
+                .insert(user.seq, user.user.id());
             self.users.insert(user.user.id(), user);
         }
         for verification in db.all::<StoredVerification>("verification")? {
             self.seq = self.seq.max(verification.seq);
+            self.verification_order
+                .entry(verification.verification.user_id)
+                .or_default()
+                .insert(verification.seq, verification.verification.id);
+            if verification.next.is_some() {
+                self.scheduled.insert(verification.verification.id);
+            }
             self.verifications
                 .insert(verification.verification.id, verification);
         }
@@ -318,6 +364,16 @@ impl State {
         }
         self.endpoints = db.all("endpoint")?;
         self.deliveries = db.all("delivery")?;
+        for (index, delivery) in self.deliveries.iter().enumerate() {
+            self.delivery_order
+                .entry(delivery.api_key.clone())
+                .or_default()
+                .insert(delivery.seq, index);
+            self.delivery_index.insert(delivery.id.clone(), index);
+            if delivery.state == DeliveryState::Pending {
+                self.pending_deliveries.insert(index);
+            }
+        }
         for item in self
             .endpoints
             .iter()
@@ -366,6 +422,12 @@ impl State {
         }
         self.db = Some(db);
         outcome
+    }
+
+    /// Closes the data file (releasing its lock); later changes stay in memory only. Used
+    /// when the sandbox stops.
+    pub(crate) fn close_data(&mut self) {
+        self.db = None;
     }
 
     /// The next sequence number.
@@ -420,16 +482,18 @@ impl State {
             .ok_or_else(|| ApiError::not_found("user"))
     }
 
+    /// The user of this key with this email (compared in ASCII lower case), by the index.
+    pub(crate) fn user_by_email(&self, api_key: &str, email: &str) -> Option<&StoredUser> {
+        let id = self
+            .emails
+            .get(&(api_key.to_owned(), email.to_ascii_lowercase()))?;
+        self.users.get(id)
+    }
+
     fn email_taken(&self, api_key: &str, email: &EmailAddress, except: Option<Uuid>) -> bool {
-        self.users.values().any(|stored| {
-            stored.api_key == api_key
-                && Some(stored.user.id()) != except
-                && stored
-                    .user
-                    .email()
-                    .as_str()
-                    .eq_ignore_ascii_case(email.as_str())
-        })
+        self.emails
+            .get(&email_key(api_key, email))
+            .is_some_and(|owner| Some(*owner) != except)
     }
 
     /// `createUser`.
@@ -492,6 +556,11 @@ impl State {
             }),
         };
         let seq = self.next_seq();
+        self.emails.insert(email_key(api_key, user.email()), id);
+        self.user_order
+            .entry(api_key.to_owned())
+            .or_default()
+            .insert(seq, id);
         self.users.insert(
             id,
             StoredUser {
@@ -544,6 +613,7 @@ impl State {
             .users
             .get_mut(&id)
             .ok_or_else(|| ApiError::not_found("user"))?;
+        let old_email = email_key(api_key, stored.user.email());
         let now = timestamp(now_ms());
         match (&mut stored.user, request) {
             (User::Individual(user), UpdateUserRequest::Individual(change)) => {
@@ -609,6 +679,11 @@ impl State {
             }
         }
         let user = stored.user.clone();
+        let new_email = email_key(api_key, user.email());
+        if new_email != old_email {
+            self.emails.remove(&old_email);
+            self.emails.insert(new_email, id);
+        }
         self.save_user(id)?;
         Ok(user)
     }
@@ -678,6 +753,11 @@ impl State {
             completed_at: None,
         };
         let seq = self.next_seq();
+        self.verification_order
+            .entry(user_id)
+            .or_default()
+            .insert(seq, id);
+        self.scheduled.insert(id);
         self.verifications.insert(
             id,
             StoredVerification {
@@ -767,6 +847,7 @@ impl State {
                 verification.status = VerificationStatus::UnderReview;
                 stored.next = Some((ms.saturating_add(review_delay), Step::Finish(then)));
                 let verification = verification.clone();
+                self.scheduled.insert(id);
                 self.set_user_verification(user_id, VerificationStatus::UnderReview, None)?;
                 self.save_verification(id)?;
                 Ok(verification)
@@ -834,14 +915,19 @@ impl State {
 
     /// Runs every session step that is due.
     pub fn advance(&mut self, now: u64) {
-        let due: Vec<(Uuid, Step)> = self
-            .verifications
-            .iter()
-            .filter_map(|(id, stored)| match &stored.next {
-                Some((at, step)) if *at <= now => Some((*id, step.clone())),
-                _ => None,
-            })
-            .collect();
+        let mut due: Vec<(Uuid, Step)> = Vec::new();
+        let verifications = &self.verifications;
+        self.scheduled.retain(
+            |id| match verifications.get(id).and_then(|v| v.next.as_ref()) {
+                Some((at, step)) => {
+                    if *at <= now {
+                        due.push((*id, step.clone()));
+                    }
+                    true
+                }
+                None => false,
+            },
+        );
         for (id, step) in due {
             // A failure to save the data file leaves memory ahead of it (the session's next
             // save writes its whole record again); it is not retried here, because the step
@@ -883,7 +969,15 @@ impl State {
                 attempts: Vec::new(),
                 seq,
             });
-            self.save_delivery(self.deliveries.len() - 1)?;
+            let index = self.deliveries.len() - 1;
+            self.delivery_order
+                .entry(api_key.to_owned())
+                .or_default()
+                .insert(seq, index);
+            self.delivery_index
+                .insert(self.deliveries[index].id.clone(), index);
+            self.pending_deliveries.insert(index);
+            self.save_delivery(index)?;
         }
         Ok(())
     }
@@ -988,6 +1082,11 @@ fn ensure_active(user: &User) -> Result<(), ApiError> {
             "The user is suspended or closed.",
         ))
     }
+}
+
+/// The key of [`State::emails`]: the API key and the email in ASCII lower case.
+fn email_key(api_key: &str, email: &EmailAddress) -> (String, String) {
+    (api_key.to_owned(), email.as_str().to_ascii_lowercase())
 }
 
 fn email_taken() -> ApiError {

@@ -12,9 +12,20 @@ use balampay_openapi::{
 use balampay_schema::{ErrorDetail, ErrorLocation, FieldErrorCode, OPERATIONS, OperationId};
 use serde_json::Value;
 
-/// The request body validator of every operation of the catalogue that takes a body.
+/// The request body validator of every operation of the catalogue that takes a body, and
+/// the schema of each of its query parameters.
 pub struct Validators {
     bodies: BTreeMap<OperationId, SchemaCheck>,
+    queries: BTreeMap<OperationId, Vec<QueryParameter>>,
+}
+
+/// One query parameter of an operation, as the spec describes it.
+struct QueryParameter {
+    name: String,
+    /// Whether the schema's `type` is `integer`: the text is then read as a number before
+    /// it is judged, as OpenAPI's form style reads it.
+    integer: bool,
+    check: SchemaCheck,
 }
 
 impl Validators {
@@ -24,15 +35,69 @@ impl Validators {
     /// # Errors
     /// [`CompileError`] when a schema does not compile (a bug of the schema crate).
     pub fn from_spec(doc: Value) -> Result<Self, CompileError> {
-        let compiler = Compiler::new(Arc::new(doc))?;
+        let doc = Arc::new(doc);
+        let compiler = Compiler::new(doc.clone())?;
         let mut bodies = BTreeMap::new();
+        let mut queries = BTreeMap::new();
         for operation in OPERATIONS {
             if let Some(component) = operation.request {
                 let location = pointer::join("/components/schemas", component);
                 bodies.insert(operation.id, compiler.check(&location)?);
             }
+            let method = operation.method.as_str().to_ascii_lowercase();
+            let at = pointer::join(&pointer::join("/paths", operation.path), &method);
+            let mut parameters = Vec::new();
+            let listed = doc
+                .pointer(&format!("{at}/parameters"))
+                .and_then(Value::as_array);
+            for (index, parameter) in listed.into_iter().flatten().enumerate() {
+                if parameter["in"] != "query" {
+                    continue;
+                }
+                let schema = format!("{at}/parameters/{index}/schema");
+                parameters.push(QueryParameter {
+                    name: parameter["name"].as_str().unwrap_or_default().to_owned(),
+                    integer: parameter["schema"]["type"] == "integer",
+                    check: compiler.check(&schema)?,
+                });
+            }
+            queries.insert(operation.id, parameters);
         }
-        Ok(Self { bodies })
+        Ok(Self { bodies, queries })
+    }
+
+    /// Judges each query parameter given against its schema in the spec, in the spec's
+    /// order; the error lists every parameter that breaks its schema (`location: query`,
+    /// `field`: the parameter's name). Parameters the operation does not have are refused
+    /// before, when the query is read.
+    pub fn validate_query(
+        &self,
+        operation: OperationId,
+        query: &std::collections::HashMap<String, String>,
+    ) -> Result<(), Vec<ErrorDetail>> {
+        let mut details = Vec::new();
+        for parameter in self.queries.get(&operation).into_iter().flatten() {
+            let Some(text) = query.get(&parameter.name) else {
+                continue;
+            };
+            let value = match text.parse::<i64>() {
+                Ok(number) if parameter.integer => Value::from(number),
+                _ => Value::String(text.clone()),
+            };
+            if let Some(error) = parameter.check.errors(&value).into_iter().next() {
+                details.push(ErrorDetail {
+                    location: ErrorLocation::Query,
+                    field: parameter.name.clone(),
+                    code: code_of(error.requirement.keyword()),
+                    message: error.requirement.must(),
+                });
+            }
+        }
+        if details.is_empty() {
+            Ok(())
+        } else {
+            Err(details)
+        }
     }
 
     /// Validates the body of an operation; the error lists every problem found.
@@ -138,6 +203,53 @@ mod tests {
                 operation.id
             );
         }
+    }
+
+    #[test]
+    fn query_parameters_are_judged_by_their_schemas() {
+        let validators = validators();
+        let query = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<std::collections::HashMap<_, _>>()
+        };
+        assert_eq!(
+            validators.validate_query(
+                OperationId::ListUsers,
+                &query(&[
+                    ("limit", "100"),
+                    ("email", "ana@example.com"),
+                    ("type", "business")
+                ])
+            ),
+            Ok(())
+        );
+        let details = validators
+            .validate_query(
+                OperationId::ListUsers,
+                &query(&[
+                    ("email", "not an email"),
+                    ("limit", "1.5"),
+                    ("status", "gone"),
+                ]),
+            )
+            .expect_err("three bad parameters");
+        let fields: Vec<(&str, FieldErrorCode)> =
+            details.iter().map(|d| (d.field.as_str(), d.code)).collect();
+        assert_eq!(
+            fields,
+            [
+                ("limit", FieldErrorCode::InvalidType),
+                ("status", FieldErrorCode::InvalidValue),
+                ("email", FieldErrorCode::InvalidFormat),
+            ]
+        );
+        let long = format!("{}@example.com", "a".repeat(250));
+        let details = validators
+            .validate_query(OperationId::ListUsers, &query(&[("email", &long)]))
+            .expect_err("too long");
+        assert_eq!(details[0].code, FieldErrorCode::TooLong);
     }
 
     #[test]
