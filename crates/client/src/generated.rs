@@ -1643,6 +1643,8 @@ the check, after which the user is sent to `redirect_uri`.*/
         AlreadyVerified,
         #[serde(rename = "user_not_active")]
         UserNotActive,
+        #[serde(rename = "user_type_mismatch")]
+        UserTypeMismatch,
         #[serde(rename = "payload_too_large")]
         PayloadTooLarge,
         #[serde(rename = "unsupported_media_type")]
@@ -1668,6 +1670,7 @@ the check, after which the user is sent to `redirect_uri`.*/
                 Self::VerificationInProgress => f.write_str("verification_in_progress"),
                 Self::AlreadyVerified => f.write_str("already_verified"),
                 Self::UserNotActive => f.write_str("user_not_active"),
+                Self::UserTypeMismatch => f.write_str("user_type_mismatch"),
                 Self::PayloadTooLarge => f.write_str("payload_too_large"),
                 Self::UnsupportedMediaType => f.write_str("unsupported_media_type"),
                 Self::ValidationFailed => f.write_str("validation_failed"),
@@ -1693,6 +1696,7 @@ the check, after which the user is sent to `redirect_uri`.*/
                 "verification_in_progress" => Ok(Self::VerificationInProgress),
                 "already_verified" => Ok(Self::AlreadyVerified),
                 "user_not_active" => Ok(Self::UserNotActive),
+                "user_type_mismatch" => Ok(Self::UserTypeMismatch),
                 "payload_too_large" => Ok(Self::PayloadTooLarge),
                 "unsupported_media_type" => Ok(Self::UnsupportedMediaType),
                 "validation_failed" => Ok(Self::ValidationFailed),
@@ -7935,7 +7939,7 @@ endpoint's `whsec_` secret. Answer any `2xx` to acknowledge; anything else is re
 backoff. Delivery is at least once: drop duplicates by `data.event_id`.
 
 
-Version: 1.0.0*/
+Version: 1.1.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -7971,7 +7975,7 @@ impl Client {
 }
 impl ClientInfo<()> for Client {
     fn api_version() -> &'static str {
-        "1.0.0"
+        "1.1.0"
     }
     fn baseurl(&self) -> &str {
         self.baseurl.as_str()
@@ -8052,7 +8056,7 @@ let response = client.get_user()
     }
     /**Update a user
 
-Changes the fields given and leaves the others as they are. The body's `type` must be the user's type. A verified user's identity fields (names, date of birth, government ID, tax ID) cannot change: such a change answers `422`.
+Changes the fields given and leaves the others as they are. The body's `type` must be the user's type (otherwise `409`, `user_type_mismatch`: a user's type never changes). A verified user's identity fields (names, date of birth, government ID, tax ID) cannot change: such a change answers `422`.
 
 Sends a `PATCH` request to `/v1/users/{userId}`
 
@@ -8094,7 +8098,7 @@ let response = client.list_verifications()
     }
     /**Create a verification session
 
-Starts identity verification of the user: KYC for an individual, KYB for a business. An `embedded-link` session answers with a `provider_link` to send the user to; an `api` session runs the check on the data in the request (merged over the user's). The user's `verification_status` becomes `pending`; the outcome arrives by webhook. A user with a session still `pending` or `under_review`, or already verified, gets `409`.
+Starts identity verification of the user: KYC for an individual, KYB for a business. An `embedded-link` session answers with a `provider_link` to send the user to; an `api` session runs the check on the data in the request (merged over the user's). The user's `verification_status` becomes `pending`; the outcome arrives by webhook. A user with a session still `pending` or `under_review`, or already verified, gets `409`, as does KYC data for the other type of user (`user_type_mismatch`).
 
 Sends a `POST` request to `/v1/users/{userId}/verifications`
 

@@ -584,8 +584,9 @@ impl Runner {
                 self.call(
                     Method::PATCH,
                     &path,
+                    // The user's type never changes: a state conflict (spec 1.1.0).
                     Some(json!({"type": "business", "business_name": "Wrong Kind"})),
-                    &[422],
+                    &[409],
                 )
                 .await;
             }

@@ -671,10 +671,9 @@ impl State {
                     User::Individual(_) => "individual",
                     User::Business(_) => "business",
                 };
-                return Err(ApiError::invalid_body_field(
+                return Err(type_mismatch(
                     "/type",
-                    FieldErrorCode::InvalidValue,
-                    format!("must be {expected}, the user's type"),
+                    format!("must be {expected}, the user's type; a user's type never changes"),
                 ));
             }
         }
@@ -1121,9 +1120,24 @@ fn refuse_locked(fields: &[(&str, bool)]) -> Result<(), ApiError> {
 }
 
 fn wrong_kyc_data(field: &str, kind: &str) -> ApiError {
-    ApiError::invalid_body_field(
+    type_mismatch(
         field,
-        FieldErrorCode::InvalidValue,
-        format!("not allowed for a user of type {kind}"),
+        format!("is data for the other type of user; this user is {kind}"),
+    )
+}
+
+/// `409 user_type_mismatch`: the body is valid under the spec, whose request schemas allow
+/// either type, but this user is of the other type. The user's type is state the client
+/// cannot see in the schema, so the answer is the documented status of a state conflict.
+fn type_mismatch(field: &str, message: String) -> ApiError {
+    ApiError::conflict(
+        ErrorCode::UserTypeMismatch,
+        "The request is for the other type of user.",
+    )
+    .with_detail(
+        ErrorLocation::Body,
+        field,
+        FieldErrorCode::Conflict,
+        message,
     )
 }

@@ -35,6 +35,9 @@ pub enum ErrorCode {
     AlreadyVerified,
     /// 409: the user is suspended or closed.
     UserNotActive,
+    /// 409: the request is for the other type of user (a `type` or KYC data that is not the
+    /// user's); a user's type never changes.
+    UserTypeMismatch,
     /// 413: the request body is larger than 1 MiB.
     PayloadTooLarge,
     /// 415: the request body is not `application/json`.

@@ -20,7 +20,7 @@ use crate::webhooks::{
 /// The version of the API contract, published as `info.version`. It follows semantic
 /// versioning from the partners' point of view: a change that can break a client needs a new
 /// major version.
-pub const API_VERSION: &str = "1.0.0";
+pub const API_VERSION: &str = "1.1.0";
 
 /// The production base URL, as in the vendor's docs.
 pub const PRODUCTION_URL: &str = "https://api.balampay.com";
@@ -119,7 +119,7 @@ const ERROR_RESPONSES: &[ErrorResponse] = &[
     ErrorResponse {
         status: 409,
         component: "Conflict",
-        description: "The request conflicts with an earlier one or with the resource's state: an idempotency key reused with another body or still in flight, an email another user has, a verification already in progress or done, or a suspended or closed user.",
+        description: "The request conflicts with an earlier one or with the resource's state: an idempotency key reused with another body or still in flight, an email another user has, a verification already in progress or done, a suspended or closed user, or a request for the other type of user.",
         codes: &[
             (
                 ErrorCode::IdempotencyKeyReused,
@@ -139,6 +139,10 @@ const ERROR_RESPONSES: &[ErrorResponse] = &[
             ),
             (ErrorCode::AlreadyVerified, "The user is already verified."),
             (ErrorCode::UserNotActive, "The user is suspended or closed."),
+            (
+                ErrorCode::UserTypeMismatch,
+                "This user is a business; a user's type never changes.",
+            ),
         ],
     },
     ErrorResponse {
