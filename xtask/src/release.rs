@@ -300,18 +300,21 @@ mod tests {
         )
         .expect("write");
 
+        // The version being released is the spec's own.
+        let version = balampay_schema::API_VERSION;
         let mut out = Vec::new();
         assert_eq!(
-            release(&dir, "1.0.0", &mut out).expect("releases"),
+            release(&dir, version, &mut out).expect("releases"),
             Outcome::Written
         );
         assert!(
             dir.join(RELEASES_DIR)
-                .join("1.0.0/openapi-3.0.json")
+                .join(version)
+                .join("openapi-3.0.json")
                 .is_file()
         );
         let changelog = fs::read_to_string(dir.join(CHANGELOG)).expect("changelog");
-        let first = changelog.find("## 1.0.0").expect("new entry");
+        let first = changelog.find(&format!("## {version}")).expect("new entry");
         let second = changelog.find("## 0.9.0").expect("old entry kept");
         assert!(first < second, "{changelog}");
         assert!(
@@ -322,11 +325,11 @@ mod tests {
             changelog.contains("`optional-property-added`"),
             "{changelog}"
         );
-        let again = release(&dir, "1.0.0", &mut Vec::new()).expect_err("refused");
+        let again = release(&dir, version, &mut Vec::new()).expect_err("refused");
         assert!(
             again
                 .to_string()
-                .contains("is not newer than the latest release 1.0.0"),
+                .contains(&format!("is not newer than the latest release {version}")),
             "{again}"
         );
         fs::remove_dir_all(&dir).expect("clean up");
