@@ -613,7 +613,7 @@ fn idempotent(
             seq,
         };
         state.persist("idempotency", &id, seq, &record)?;
-        state.idempotency.insert(id, record);
+        state.idempotency.insert(id, Box::new(record));
         Ok((status, body))
     })?;
     let mut response = Response::new(Body::from(body));

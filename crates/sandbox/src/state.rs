@@ -258,7 +258,9 @@ impl RetryPolicy {
 
 /// Everything the sandbox knows.
 pub struct State {
-    pub(crate) users: HashMap<Uuid, StoredUser>,
+    /// Users by id. Values are boxed: when the map grows it moves pointers, not whole
+    /// records, which keeps the pause of a resize short however large the users are.
+    pub(crate) users: HashMap<Uuid, Box<StoredUser>>,
     /// The owner of each email, per API key (emails in ASCII lower case, as they are
     /// compared): uniqueness is one lookup, whatever the number of users.
     emails: HashMap<(String, String), Uuid>,
@@ -278,8 +280,10 @@ pub struct State {
     /// Verification sessions that may have a scheduled step: [`State::advance`] looks only
     /// at these, and drops those without one as it meets them.
     scheduled: std::collections::HashSet<Uuid>,
-    pub(crate) verifications: HashMap<Uuid, StoredVerification>,
-    pub(crate) idempotency: HashMap<String, IdempotencyRecord>,
+    /// Verification sessions by id (boxed, as users are).
+    pub(crate) verifications: HashMap<Uuid, Box<StoredVerification>>,
+    /// Idempotency records by id (boxed, as users are).
+    pub(crate) idempotency: HashMap<String, Box<IdempotencyRecord>>,
     pub(crate) endpoints: Vec<Endpoint>,
     pub(crate) deliveries: Vec<Delivery>,
     pub(crate) faults: Vec<Fault>,
@@ -344,7 +348,7 @@ impl State {
                 .entry(user.api_key.clone())
                 .or_default()
                 .insert(user.seq, user.user.id());
-            self.users.insert(user.user.id(), user);
+            self.users.insert(user.user.id(), Box::new(user));
         }
         for verification in db.all::<StoredVerification>("verification")? {
             self.seq = self.seq.max(verification.seq);
@@ -356,11 +360,11 @@ impl State {
                 self.scheduled.insert(verification.verification.id);
             }
             self.verifications
-                .insert(verification.verification.id, verification);
+                .insert(verification.verification.id, Box::new(verification));
         }
         for record in db.all::<IdempotencyRecord>("idempotency")? {
             self.seq = self.seq.max(record.seq);
-            self.idempotency.insert(record.id.clone(), record);
+            self.idempotency.insert(record.id.clone(), Box::new(record));
         }
         self.endpoints = db.all("endpoint")?;
         self.deliveries = db.all("delivery")?;
@@ -478,6 +482,7 @@ impl State {
     pub(crate) fn user(&self, api_key: &str, id: Uuid) -> Result<&StoredUser, ApiError> {
         self.users
             .get(&id)
+            .map(|u| &**u)
             .filter(|u| u.api_key == api_key)
             .ok_or_else(|| ApiError::not_found("user"))
     }
@@ -487,7 +492,7 @@ impl State {
         let id = self
             .emails
             .get(&(api_key.to_owned(), email.to_ascii_lowercase()))?;
-        self.users.get(id)
+        self.users.get(id).map(|u| &**u)
     }
 
     fn email_taken(&self, api_key: &str, email: &EmailAddress, except: Option<Uuid>) -> bool {
@@ -563,13 +568,13 @@ impl State {
             .insert(seq, id);
         self.users.insert(
             id,
-            StoredUser {
+            Box::new(StoredUser {
                 api_key: api_key.to_owned(),
                 seq,
                 user: user.clone(),
                 government_id,
                 created_ms: ms,
-            },
+            }),
         );
         self.save_user(id)?;
         let event = UserCreatedEvent {
@@ -759,12 +764,12 @@ impl State {
         self.scheduled.insert(id);
         self.verifications.insert(
             id,
-            StoredVerification {
+            Box::new(StoredVerification {
                 api_key: api_key.to_owned(),
                 seq,
                 verification: verification.clone(),
                 next,
-            },
+            }),
         );
         self.set_user_verification(user_id, VerificationStatus::Pending, None)?;
         self.save_verification(id)?;
