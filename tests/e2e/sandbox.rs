@@ -1487,3 +1487,163 @@ async fn the_delivery_log_comes_in_pages() {
     assert_eq!(status, 400);
     sandbox.stop().await;
 }
+
+/// Sends raw bytes (then, after `pause`, `rest`) and reads the answer until the server
+/// closes the connection (bounded by 10 s): its status and JSON body, if any.
+async fn raw_exchange(
+    sandbox: &Sandbox,
+    head: &[u8],
+    pause: Duration,
+    rest: &[u8],
+) -> (Option<u16>, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(sandbox.addr())
+        .await
+        .expect("connects");
+    stream.write_all(head).await.expect("writes");
+    tokio::time::sleep(pause).await;
+    // The server may already have answered and closed: a failed write is part of the story.
+    let _ = stream.write_all(rest).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .expect("the server closes the connection within 10 s");
+    let text = String::from_utf8_lossy(&answer);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse::<u16>().ok());
+    let body = text
+        .split_once("\r\n\r\n")
+        .and_then(|(_, body)| serde_json::from_str(body).ok())
+        .unwrap_or(Value::Null);
+    (status, body)
+}
+
+fn authorized_head(method: &str, target: &str, extra: &str) -> String {
+    format!(
+        "{method} {target} HTTP/1.1\r\nhost: sandbox\r\nauthorization: Bearer {DEFAULT_TOKEN}\r\nx-api-key: {DEFAULT_API_KEY}\r\nconnection: close\r\n{extra}"
+    )
+}
+
+#[tokio::test]
+async fn protocol_limits_are_answered_with_the_error_body() {
+    let sandbox = Sandbox::start(fast()).await.expect("starts");
+    let documented = |body: &Value| {
+        let validator = component_validator(&published_openapi(), "ErrorBody");
+        errors(&validator, body)
+    };
+
+    // More header fields than the API accepts.
+    let many: String = (0..101).map(|n| format!("x-extra-{n}: {n}\r\n")).collect();
+    let (status, body) = raw_exchange(
+        &sandbox,
+        format!("{}{many}\r\n", authorized_head("GET", "/v1/users", "")).as_bytes(),
+        Duration::ZERO,
+        b"",
+    )
+    .await;
+    assert_eq!(status, Some(400), "{body}");
+    assert_eq!(body["details"][0]["location"], "header");
+    assert!(documented(&body).is_empty(), "{body}");
+
+    // One header field of a megabyte.
+    let big = format!("x-big: {}\r\n\r\n", "a".repeat(1024 * 1024));
+    let (status, body) = raw_exchange(
+        &sandbox,
+        format!("{}{big}", authorized_head("GET", "/v1/users", "")).as_bytes(),
+        Duration::ZERO,
+        b"",
+    )
+    .await;
+    assert_eq!(status, Some(400), "{body}");
+    assert_eq!(
+        (
+            body["details"][0]["location"].as_str(),
+            body["details"][0]["field"].as_str()
+        ),
+        (Some("header"), Some("x-big"))
+    );
+
+    // A request target of 10 KiB.
+    let target = format!("/v1/users?email={}", "a".repeat(10 * 1024));
+    let (status, body) = raw_exchange(
+        &sandbox,
+        format!("{}\r\n", authorized_head("GET", &target, "")).as_bytes(),
+        Duration::ZERO,
+        b"",
+    )
+    .await;
+    assert_eq!(status, Some(400), "{body}");
+    assert_eq!(body["details"][0]["location"], "query");
+    assert_eq!(body["details"][0]["code"], "too_long");
+
+    // A malformed chunked body is malformed, not too large.
+    let (status, body) = raw_exchange(
+        &sandbox,
+        authorized_head(
+            "POST",
+            "/v1/users",
+            "content-type: application/json\r\nidempotency-key: chunked-1\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+        )
+        .as_bytes(),
+        Duration::ZERO,
+        b"",
+    )
+    .await;
+    assert_eq!(status, Some(400), "{body}");
+    assert_eq!(body["code"], "bad_request");
+    sandbox.stop().await;
+}
+
+#[tokio::test]
+async fn slow_clients_are_timed_out() {
+    let sandbox = Sandbox::start(Config {
+        limits: balampay_sandbox::Limits {
+            header_read_timeout: Duration::from_millis(300),
+            body_read_timeout: Duration::from_millis(300),
+            ..balampay_sandbox::Limits::default()
+        },
+        ..fast()
+    })
+    .await
+    .expect("starts");
+
+    // A head that never ends: the connection is closed, with no answer to give.
+    let started = std::time::Instant::now();
+    let (status, _) = raw_exchange(
+        &sandbox,
+        b"GET /v1/users HTTP/1.1\r\nhost: sandbox\r\n",
+        Duration::ZERO,
+        b"",
+    )
+    .await;
+    assert_eq!(status, None);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // A body that stops halfway: 400 with the error body once the body timeout passes.
+    let (status, body) = raw_exchange(
+        &sandbox,
+        authorized_head(
+            "POST",
+            "/v1/users",
+            "content-type: application/json\r\nidempotency-key: slow-1\r\ncontent-length: 100\r\n\r\n{\"type\":",
+        )
+        .as_bytes(),
+        Duration::from_millis(800),
+        b"",
+    )
+    .await;
+    assert_eq!(status, Some(400), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("did not arrive")),
+        "{body}"
+    );
+    sandbox.stop().await;
+}

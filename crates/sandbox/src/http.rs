@@ -34,6 +34,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct App {
     pub(crate) state: Mutex<State>,
     pub(crate) validators: Validators,
+    pub(crate) limits: crate::serve::Limits,
     pub(crate) token: String,
     pub(crate) api_keys: Vec<String>,
     pub(crate) retry: crate::state::RetryPolicy,
@@ -105,6 +106,10 @@ pub fn router(app: Shared) -> Router {
         .merge(crate::hosted::routes())
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            app.limits,
+            crate::serve::protocol_limits,
+        ))
         .layer(middleware::from_fn(request_id))
         .with_state(app)
 }
@@ -502,7 +507,7 @@ pub(crate) fn page<T>(
 async fn read_body<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: Body,
-    validators: &Validators,
+    app: &App,
     operation: OperationId,
 ) -> Result<(Bytes, T), ApiError> {
     let content_type = headers
@@ -520,21 +525,56 @@ async fn read_body<T: DeserializeOwned>(
             ),
         ));
     }
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                ErrorCode::PayloadTooLarge,
-                "The request body is larger than 1 MiB.",
-            )
-        })?;
+    let bytes = read_bytes(body, app.limits.body_read_timeout).await?;
     let value = crate::json::parse(&bytes)?;
-    validators
+    app.validators
         .validate(operation, &value)
         .map_err(ApiError::validation)?;
     let typed = crate::json::typed(value)?;
     Ok((bytes, typed))
+}
+
+/// Reads a request body of at most [`MAX_BODY_BYTES`] within `timeout`.
+///
+/// # Errors
+/// `413 payload_too_large` for a larger body; `400 bad_request` for a body that is cut off
+/// or malformed in transit (a broken chunked encoding, say) or that does not arrive in time.
+async fn read_bytes(mut body: Body, timeout: std::time::Duration) -> Result<Bytes, ApiError> {
+    use http_body_util::BodyExt as _;
+    let read = async {
+        let mut bytes: Vec<u8> = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|_| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::BadRequest,
+                    "The request body could not be read: it is cut off or its transfer encoding is malformed.",
+                )
+            })?;
+            if let Ok(data) = frame.into_data() {
+                if bytes.len() + data.len() > MAX_BODY_BYTES {
+                    return Err(ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        ErrorCode::PayloadTooLarge,
+                        "The request body is larger than 1 MiB.",
+                    ));
+                }
+                bytes.extend_from_slice(&data);
+            }
+        }
+        Ok(Bytes::from(bytes))
+    };
+    match tokio::time::timeout(timeout, read).await {
+        Ok(result) => result,
+        Err(_) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            format!(
+                "The request body did not arrive within {} s.",
+                timeout.as_secs_f64()
+            ),
+        )),
+    }
 }
 
 /// Checks the `idempotency-key` header of a POST.
@@ -653,7 +693,7 @@ async fn create_user(
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
     let (bytes, request): (Bytes, CreateUserRequest) =
-        read_body(&headers, body, &app.validators, OperationId::CreateUser).await?;
+        read_body(&headers, body, &app, OperationId::CreateUser).await?;
     idempotent(
         &app,
         &api_key,
@@ -688,7 +728,7 @@ async fn update_user(
 ) -> Result<Response, ApiError> {
     let user_id = parse_id("userId", &path_segments(user_id)?)?;
     let (_, request): (Bytes, UpdateUserRequest) =
-        read_body(&headers, body, &app.validators, OperationId::UpdateUser).await?;
+        read_body(&headers, body, &app, OperationId::UpdateUser).await?;
     let user = app
         .lock()
         .atomically(|state| state.update_user(&api_key, user_id, request))?;
@@ -770,13 +810,8 @@ async fn create_verification(
 ) -> Result<Response, ApiError> {
     let user_id = parse_id("userId", &path_segments(user_id)?)?;
     let key = idempotency_key(&headers)?;
-    let (bytes, request): (Bytes, CreateVerificationRequest) = read_body(
-        &headers,
-        body,
-        &app.validators,
-        OperationId::CreateVerification,
-    )
-    .await?;
+    let (bytes, request): (Bytes, CreateVerificationRequest) =
+        read_body(&headers, body, &app, OperationId::CreateVerification).await?;
     let path = format!("/v1/users/{user_id}/verifications");
     idempotent(
         &app,

@@ -6,6 +6,7 @@ pub mod error;
 mod hosted;
 mod http;
 mod json;
+mod serve;
 pub mod state;
 mod validate;
 pub mod webhooks;
@@ -15,6 +16,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 pub use http::{MAX_BODY_BYTES, current_request_id, operation_id};
+pub use serve::Limits;
 pub use state::{RetryPolicy, Timing};
 
 /// The bearer token the sandbox accepts when none is configured.
@@ -37,6 +39,8 @@ pub struct Config {
     pub timing: Timing,
     /// How webhook deliveries are retried.
     pub retry: RetryPolicy,
+    /// How long clients may take to send a request, and how large its head may be.
+    pub limits: Limits,
 }
 
 impl std::fmt::Debug for Config {
@@ -48,6 +52,7 @@ impl std::fmt::Debug for Config {
             .field("data", &self.data)
             .field("timing", &self.timing)
             .field("retry", &self.retry)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -61,6 +66,7 @@ impl Default for Config {
             data: None,
             timing: Timing::default(),
             retry: RetryPolicy::default(),
+            limits: Limits::default(),
         }
     }
 }
@@ -144,6 +150,7 @@ impl Sandbox {
         let app = Arc::new(http::App {
             state: Mutex::new(state),
             validators,
+            limits: config.limits,
             token: config.token,
             api_keys: config.api_keys,
             retry: config.retry,
@@ -151,13 +158,7 @@ impl Sandbox {
         });
         let router = http::router(app.clone());
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        let server = tokio::spawn(serve::serve(listener, router, config.limits, stopped));
         let worker = tokio::spawn(webhooks::run(app.clone()));
         Ok(Sandbox {
             base_url,

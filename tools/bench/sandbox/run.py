@@ -126,7 +126,7 @@ def measure(server, args, run):
 def row(name, r, prism_rps=None, rss=None):
     ratio = f"{r['rps'] / prism_rps:6.1f}x" if prism_rps else "     -"
     mem = f"{rss:8.1f}" if rss is not None else "       -"
-    print(f"{name:<22} {r['rps']:>10.0f} {r['p50_us'] / 1000:>9.2f} {r['p99_us'] / 1000:>9.2f} "
+    print(f"{name:<24} {r['rps']:>10.0f} {r['p50_us'] / 1000:>9.2f} {r['p99_us'] / 1000:>9.2f} "
           f"{r['unexpected'] + r['socket_errors']:>7} {mem} {ratio}")
 
 
@@ -145,7 +145,7 @@ def main():
     subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "balampay-sandbox"], cwd=ROOT, check=True)
 
     print(f"create-then-get, wrk -t{args.threads} -c{args.connections} -d{args.seconds}s, one machine, in one run")
-    print(f"{'target':<22} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7} {'RSS MiB':>8}  ratio")
+    print(f"{'target':<24} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7} {'RSS MiB':>8}  ratio")
     server = prism()
     try:
         p = measure(server, args, "prism")
@@ -177,18 +177,22 @@ def main():
         while filled < 10_000:
             run += 1
             filled += wrk(server.base, 2, args.connections, args.threads, f"fill{run}", "create")["created"]
+        start = filled
         first = wrk(server.base, args.seconds, args.connections, args.threads, "first")
         filled += first["created"]
-        row(f"{filled:,} users", first, rss=server.rss_mib())
+        # The measured run creates users itself: the row names where it started and ended.
+        row(f"{start:,}-{filled:,} users", first, rss=server.rss_mib())
         started = time.time()
         while filled < args.scale_users and time.time() - started < args.scale_max_seconds:
             run += 1
             filled += wrk(server.base, 20, args.connections, args.threads, f"fill{run}", "create")["created"]
         if filled < args.scale_users:
             print(f"(stopped filling at {filled:,} users after {args.scale_max_seconds} s)")
+        start = filled
         second = wrk(server.base, args.seconds, args.connections, args.threads, "second")
-        row(f"{filled:,} users", second, rss=server.rss_mib())
-        print(f"throughput after {filled:,} users: {second['rps'] / first['rps'] * 100:.1f}% of the first")
+        filled += second["created"]
+        row(f"{start:,}-{filled:,} users", second, rss=server.rss_mib())
+        print(f"throughput from {start:,} users: {second['rps'] / first['rps'] * 100:.1f}% of the throughput from 10,000")
     finally:
         server.stop()
 

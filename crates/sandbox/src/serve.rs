@@ -1,0 +1,175 @@
+//! The HTTP/1.1 server loop, with the limits a server on a network needs: how long a client
+//! may take to send a request's head (hyper's header read timeout; a client that sends one
+//! byte a second is disconnected), and how large the head may be.
+//!
+//! The head's limits are enforced twice on purpose. hyper refuses heads beyond its own
+//! buffer and header-count limits with a bare status and no body; those limits are set well
+//! above the API's ([`Limits`]), so that a request over the API's limits reaches
+//! [`protocol_limits`] and is answered with the error body, like every other error. Only a
+//! head too malformed or too large for hyper to read at all (a NUL in a header, conflicting
+//! `Content-Length`s, a URI over 64 KiB, a head over [`HYPER_MAX_HEAD_BYTES`]) gets hyper's
+//! bare `400`, `414` or `431`.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State as AxumState};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use balampay_schema::{ErrorCode, ErrorLocation, FieldErrorCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+
+use crate::error::ApiError;
+
+/// hyper's buffer for a request head: larger than any head the API accepts, so that the
+/// API's own limits answer first, with a body.
+const HYPER_MAX_HEAD_BYTES: usize = 1024 * 1024 + 64 * 1024;
+
+/// hyper's limit on the number of header fields, above [`Limits::max_headers`] for the same
+/// reason.
+const HYPER_MAX_HEADERS: usize = 1000;
+
+/// How long connections may take to finish when the sandbox stops.
+const DRAIN: Duration = Duration::from_secs(5);
+
+/// The limits on what clients send, and how long they may take to send it.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// How long a client may take to send a request's head, from its first byte; the
+    /// connection is closed after that (default 10 s).
+    pub header_read_timeout: Duration,
+    /// How long a client may take to send a request's body once its head arrived; a `400`
+    /// after that (default 30 s).
+    pub body_read_timeout: Duration,
+    /// The most header fields a request may have (default 100).
+    pub max_headers: usize,
+    /// The most bytes of header names and values a request may have (default 64 KiB).
+    pub max_header_bytes: usize,
+    /// The longest request target (path and query) in bytes (default 8 KiB).
+    pub max_uri_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            max_headers: 100,
+            max_header_bytes: 64 * 1024,
+            max_uri_bytes: 8 * 1024,
+        }
+    }
+}
+
+/// Serves `router` on `listener` until `stopped` fires, then lets open connections finish
+/// for up to [`DRAIN`].
+pub(crate) async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    limits: Limits,
+    mut stopped: tokio::sync::oneshot::Receiver<()>,
+) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(HYPER_MAX_HEAD_BYTES)
+        .max_headers(HYPER_MAX_HEADERS);
+    let graceful = GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(_) => {
+                        // Out of file descriptors, say: wait rather than spin.
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let service = TowerToHyperService::new(router.clone());
+                let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move {
+                    // A connection's errors (a client gone, a head too slow) end it; there is
+                    // no one left to tell.
+                    let _ = connection.await;
+                });
+            }
+            _ = &mut stopped => break,
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(DRAIN, graceful.shutdown()).await;
+}
+
+/// Refuses, with the error body, a request whose head is over the API's limits: too many
+/// header fields, too many header bytes, or too long a target. The status is `400`, which
+/// the spec documents for every operation as a malformed request; the detail names the
+/// part (`header` or `query`/`path`) and the limit.
+pub(crate) async fn protocol_limits(
+    AxumState(limits): AxumState<Limits>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let headers = request.headers();
+    if headers.len() > limits.max_headers {
+        return too_large(
+            ErrorLocation::Header,
+            "",
+            format!(
+                "The request has {} header fields; at most {} are accepted.",
+                headers.len(),
+                limits.max_headers
+            ),
+        );
+    }
+    let header_bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if header_bytes > limits.max_header_bytes {
+        let largest = headers
+            .iter()
+            .max_by_key(|(name, value)| name.as_str().len() + value.len())
+            .map(|(name, _)| name.as_str().to_owned())
+            .unwrap_or_default();
+        return too_large(
+            ErrorLocation::Header,
+            &largest,
+            format!(
+                "The request's header fields are {header_bytes} bytes; at most {} are accepted.",
+                limits.max_header_bytes
+            ),
+        );
+    }
+    let uri = request.uri();
+    let target = uri.path_and_query().map_or(0, |p| p.as_str().len());
+    if target > limits.max_uri_bytes {
+        let (location, field) = match uri.query() {
+            Some(query) if query.len() > uri.path().len() => (ErrorLocation::Query, ""),
+            _ => (ErrorLocation::Path, ""),
+        };
+        return too_large(
+            location,
+            field,
+            format!(
+                "The request target is {target} bytes; at most {} are accepted.",
+                limits.max_uri_bytes
+            ),
+        );
+    }
+    next.run(request).await
+}
+
+fn too_large(location: ErrorLocation, field: &str, message: String) -> Response {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        ErrorCode::BadRequest,
+        message.clone(),
+    )
+    .with_detail(location, field, FieldErrorCode::TooLong, message)
+    .into_response()
+}
