@@ -258,22 +258,24 @@ impl RetryPolicy {
 
 /// Everything the sandbox knows.
 pub struct State {
-    /// Users by id. Values are boxed: when the map grows it moves pointers, not whole
-    /// records, which keeps the pause of a resize short however large the users are.
-    pub(crate) users: HashMap<Uuid, Box<StoredUser>>,
+    /// Users by id. The large maps are B-trees, not hash maps: a hash map that grows moves
+    /// every entry at once (a pause of tens of milliseconds at a few hundred thousand
+    /// users, under the one lock), a B-tree splits one node. Values are boxed, so that
+    /// nodes hold pointers, not whole records.
+    pub(crate) users: BTreeMap<Uuid, Box<StoredUser>>,
     /// The owner of each email, per API key (emails in ASCII lower case, as they are
     /// compared): uniqueness is one lookup, whatever the number of users.
-    emails: HashMap<(String, String), Uuid>,
+    emails: BTreeMap<(String, String), Uuid>,
     /// Each API key's users by sequence number (creation order): `listUsers` reads a page
     /// from its cursor without touching the rest.
     pub(crate) user_order: HashMap<String, BTreeMap<u64, Uuid>>,
     /// Each user's verification sessions by sequence number, for `listVerifications`.
-    pub(crate) verification_order: HashMap<Uuid, BTreeMap<u64, Uuid>>,
+    pub(crate) verification_order: BTreeMap<Uuid, BTreeMap<u64, Uuid>>,
     /// Each API key's deliveries by sequence number (index into `deliveries`), for the
     /// paginated delivery log.
     pub(crate) delivery_order: HashMap<String, BTreeMap<u64, usize>>,
     /// Each delivery's index in `deliveries`, by its id, for recording attempts.
-    pub(crate) delivery_index: HashMap<String, usize>,
+    pub(crate) delivery_index: BTreeMap<String, usize>,
     /// Indexes of deliveries that may still be pending: the delivery loop looks only at
     /// these, and drops those that are no longer pending as it meets them.
     pub(crate) pending_deliveries: std::collections::BTreeSet<usize>,
@@ -281,9 +283,9 @@ pub struct State {
     /// at these, and drops those without one as it meets them.
     scheduled: std::collections::HashSet<Uuid>,
     /// Verification sessions by id (boxed, as users are).
-    pub(crate) verifications: HashMap<Uuid, Box<StoredVerification>>,
+    pub(crate) verifications: BTreeMap<Uuid, Box<StoredVerification>>,
     /// Idempotency records by id (boxed, as users are).
-    pub(crate) idempotency: HashMap<String, Box<IdempotencyRecord>>,
+    pub(crate) idempotency: BTreeMap<String, Box<IdempotencyRecord>>,
     pub(crate) endpoints: Vec<Endpoint>,
     pub(crate) deliveries: Vec<Delivery>,
     pub(crate) faults: Vec<Fault>,
@@ -301,16 +303,16 @@ impl State {
     /// Empty state, or the state of a data file.
     pub fn open(db: Option<Db>, timing: Timing, base_url: String) -> Result<Self, DbError> {
         let mut state = State {
-            users: HashMap::new(),
-            emails: HashMap::new(),
+            users: BTreeMap::new(),
+            emails: BTreeMap::new(),
             user_order: HashMap::new(),
-            verification_order: HashMap::new(),
+            verification_order: BTreeMap::new(),
             delivery_order: HashMap::new(),
-            delivery_index: HashMap::new(),
+            delivery_index: BTreeMap::new(),
             pending_deliveries: std::collections::BTreeSet::new(),
             scheduled: std::collections::HashSet::new(),
-            verifications: HashMap::new(),
-            idempotency: HashMap::new(),
+            verifications: BTreeMap::new(),
+            idempotency: BTreeMap::new(),
             endpoints: Vec::new(),
             deliveries: Vec::new(),
             faults: Vec::new(),
