@@ -1647,3 +1647,76 @@ async fn slow_clients_are_timed_out() {
     );
     sandbox.stop().await;
 }
+
+#[tokio::test]
+async fn rate_limits_are_per_key_with_documented_headers_and_retry_after() {
+    let sandbox = Sandbox::start(Config {
+        api_keys: vec![DEFAULT_API_KEY.to_owned(), "other-key".to_owned()],
+        ..fast()
+    })
+    .await
+    .expect("starts");
+    let api = Api::new(&sandbox);
+    let header = |answer: &Answer, name: &str| {
+        answer
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    // The default limit: headers on every answer, far from the limit.
+    let first = api.get("/v1/users", "/v1/users").await;
+    assert_eq!(header(&first, "x-ratelimit-limit"), Some(1000));
+    assert_eq!(header(&first, "x-ratelimit-remaining"), Some(999));
+
+    // A test sets a small limit on purpose and meets 429.
+    let (status, set) = api
+        .control(
+            reqwest::Method::POST,
+            "/sandbox/rate-limit",
+            json!({"requests_per_second": 1, "burst": 2}),
+        )
+        .await;
+    assert_eq!((status, set["burst"].as_u64()), (200, Some(2)));
+    let one = api.get("/v1/users", "/v1/users").await;
+    let two = api.get("/v1/users", "/v1/users").await;
+    assert_eq!((one.status, two.status), (200, 200));
+    assert_eq!(header(&two, "x-ratelimit-remaining"), Some(0));
+    let refused = api.get("/v1/users", "/v1/users").await;
+    assert_eq!(
+        (refused.status, refused.body["code"].as_str()),
+        (429, Some("rate_limited"))
+    );
+    assert_eq!(header(&refused, "retry-after"), Some(1));
+    assert_eq!(header(&refused, "x-ratelimit-remaining"), Some(0));
+    assert_eq!(header(&refused, "x-ratelimit-limit"), Some(2));
+
+    // Another key is not affected, and after Retry-After the key may go on.
+    let other = api
+        .with_key("other-key")
+        .get("/v1/users", "/v1/users")
+        .await;
+    assert_eq!(other.status, 200);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(api.get("/v1/users", "/v1/users").await.status, 200);
+
+    // Back to the default.
+    let (status, _) = api
+        .control(reqwest::Method::DELETE, "/sandbox/rate-limit", json!({}))
+        .await;
+    assert_eq!(status, 204);
+    let again = api.get("/v1/users", "/v1/users").await;
+    assert_eq!(header(&again, "x-ratelimit-limit"), Some(1000));
+
+    // The headers are the ones the spec documents on every operation's answers.
+    let doc = published_openapi();
+    for (name, _) in balampay_schema::spec::RATE_LIMIT_HEADERS {
+        assert!(
+            doc["paths"]["/v1/users"]["get"]["responses"]["200"]["headers"]
+                .get(name)
+                .is_some(),
+            "{name} is not documented"
+        );
+    }
+    sandbox.stop().await;
+}

@@ -7908,6 +7908,14 @@ a good choice). Sending the same key with the same body again replays the first 
 marked with `idempotent-replayed: true`; the same key with a different body gets `409`. Keys
 are kept for at least 24 hours.
 
+## Rate limits
+Each API key has a rate limit: a bucket of requests that refills at a steady rate. Every
+answer to an authenticated request says where the key stands: `x-ratelimit-limit` (the
+bucket's size), `x-ratelimit-remaining` (requests left now) and `x-ratelimit-reset` (seconds
+until the bucket is full). A request over the limit gets `429` (`rate_limited`) with
+`Retry-After` in seconds; retrying after that time succeeds. The sandbox's limit is 1000
+requests a second per key by default, and its control API sets another for testing.
+
 ## Errors
 Every non-2xx response has the same body, `ErrorBody`: a machine-readable `code`, a `message`
 for people, field-level `details` (each with the field's location and, in a body, its JSON
@@ -7939,7 +7947,7 @@ endpoint's `whsec_` secret. Answer any `2xx` to acknowledge; anything else is re
 backoff. Delivery is at least once: drop duplicates by `data.event_id`.
 
 
-Version: 1.1.0*/
+Version: 1.2.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -7975,7 +7983,7 @@ impl Client {
 }
 impl ClientInfo<()> for Client {
     fn api_version() -> &'static str {
-        "1.1.0"
+        "1.2.0"
     }
     fn baseurl(&self) -> &str {
         self.baseurl.as_str()

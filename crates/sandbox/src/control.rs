@@ -40,6 +40,12 @@ pub(crate) fn routes() -> Router<Shared> {
         )
         .route("/sandbox/users/{user_id}/status", post(set_user_status))
         .route("/sandbox/faults", post(arm_fault).delete(clear_faults))
+        .route(
+            "/sandbox/rate-limit",
+            get(get_rate_limit)
+                .post(set_rate_limit)
+                .delete(reset_rate_limit),
+        )
 }
 
 /// Reads a control request's JSON body, with the API's size limit and error body.
@@ -338,5 +344,44 @@ async fn clear_faults(
     Extension(ApiKey(api_key)): Extension<ApiKey>,
 ) -> Response {
     app.lock().faults.retain(|fault| fault.api_key != api_key);
+    no_content()
+}
+
+/// The rate limit of a key as the control API shows it.
+fn rate_limit_json(limit: Option<crate::ratelimit::RateLimit>) -> Value {
+    match limit {
+        Some(limit) => {
+            json!({"requests_per_second": limit.requests_per_second, "burst": limit.burst})
+        }
+        None => json!({"requests_per_second": null, "burst": null}),
+    }
+}
+
+/// `GET /sandbox/rate-limit`: the key's rate limit (nulls when there is none).
+async fn get_rate_limit(
+    AxumState(app): AxumState<Shared>,
+    Extension(ApiKey(api_key)): Extension<ApiKey>,
+) -> Response {
+    control_json(rate_limit_json(app.rate_limits.limit_of(&api_key)))
+}
+
+/// `POST /sandbox/rate-limit` `{"requests_per_second": N, "burst": M}`: sets the key's rate
+/// limit, with a full bucket, so that a test can meet `429` on purpose.
+async fn set_rate_limit(
+    AxumState(app): AxumState<Shared>,
+    Extension(ApiKey(api_key)): Extension<ApiKey>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let limit: crate::ratelimit::RateLimit = parse(body).await?;
+    app.rate_limits.set(&api_key, Some(limit));
+    Ok(control_json(rate_limit_json(Some(limit))))
+}
+
+/// `DELETE /sandbox/rate-limit`: the key is back to the sandbox's default limit.
+async fn reset_rate_limit(
+    AxumState(app): AxumState<Shared>,
+    Extension(ApiKey(api_key)): Extension<ApiKey>,
+) -> Response {
+    app.rate_limits.set(&api_key, None);
     no_content()
 }

@@ -35,6 +35,7 @@ pub struct App {
     pub(crate) state: Mutex<State>,
     pub(crate) validators: Validators,
     pub(crate) limits: crate::serve::Limits,
+    pub(crate) rate_limits: crate::ratelimit::RateLimits,
     pub(crate) token: String,
     pub(crate) api_keys: Vec<String>,
     pub(crate) retry: crate::state::RetryPolicy,
@@ -97,7 +98,9 @@ pub fn router(app: Shared) -> Router {
     for operation in OPERATIONS {
         operations = operations.route(operation.path, handler(operation));
     }
-    let operations = operations.route_layer(middleware::from_fn_with_state(app.clone(), faults));
+    let operations = operations
+        .route_layer(middleware::from_fn_with_state(app.clone(), faults))
+        .route_layer(middleware::from_fn_with_state(app.clone(), rate_limit));
     let control = crate::control::routes();
     let authenticated = operations
         .merge(control)
@@ -133,6 +136,39 @@ async fn method_not_allowed(method: Method) -> ApiError {
         ErrorCode::MethodNotAllowed,
         format!("This route does not accept {method}."),
     )
+}
+
+/// Counts the request against its API key's rate limit: over it, `429 rate_limited` with
+/// `Retry-After`; either way the answer carries the `x-ratelimit-*` headers.
+async fn rate_limit(
+    AxumState(app): AxumState<Shared>,
+    Extension(ApiKey(api_key)): Extension<ApiKey>,
+    request: Request,
+    next: Next,
+) -> Response {
+    use crate::ratelimit::Verdict;
+    match app.rate_limits.check(&api_key) {
+        Verdict::Unlimited => next.run(request).await,
+        Verdict::Allowed(standing) => {
+            let mut response = next.run(request).await;
+            standing.write(response.headers_mut());
+            response
+        }
+        Verdict::Refused(standing, retry_after) => {
+            let mut error = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::RateLimited,
+                format!(
+                    "This API key is over its rate limit ({} requests at once); retry after {retry_after} s.",
+                    standing.limit
+                ),
+            );
+            error.retry_after = Some(retry_after);
+            let mut response = error.into_response();
+            standing.write(response.headers_mut());
+            response
+        }
+    }
 }
 
 async fn authenticate(

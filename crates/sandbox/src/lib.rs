@@ -6,6 +6,7 @@ pub mod error;
 mod hosted;
 mod http;
 mod json;
+mod ratelimit;
 mod serve;
 pub mod state;
 mod validate;
@@ -16,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 pub use http::{MAX_BODY_BYTES, current_request_id, operation_id};
+pub use ratelimit::RateLimit;
 pub use serve::Limits;
 pub use state::{RetryPolicy, Timing};
 
@@ -41,6 +43,8 @@ pub struct Config {
     pub retry: RetryPolicy,
     /// How long clients may take to send a request, and how large its head may be.
     pub limits: Limits,
+    /// The rate limit of every API key (`None`: off, unless the control API sets one).
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl std::fmt::Debug for Config {
@@ -53,6 +57,7 @@ impl std::fmt::Debug for Config {
             .field("timing", &self.timing)
             .field("retry", &self.retry)
             .field("limits", &self.limits)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }
@@ -67,6 +72,7 @@ impl Default for Config {
             timing: Timing::default(),
             retry: RetryPolicy::default(),
             limits: Limits::default(),
+            rate_limit: Some(RateLimit::default()),
         }
     }
 }
@@ -151,6 +157,7 @@ impl Sandbox {
             state: Mutex::new(state),
             validators,
             limits: config.limits,
+            rate_limits: ratelimit::RateLimits::new(config.rate_limit),
             token: config.token,
             api_keys: config.api_keys,
             retry: config.retry,

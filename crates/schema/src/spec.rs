@@ -20,7 +20,7 @@ use crate::webhooks::{
 /// The version of the API contract, published as `info.version`. It follows semantic
 /// versioning from the partners' point of view: a change that can break a client needs a new
 /// major version.
-pub const API_VERSION: &str = "1.1.0";
+pub const API_VERSION: &str = "1.2.0";
 
 /// The production base URL, as in the vendor's docs.
 pub const PRODUCTION_URL: &str = "https://api.balampay.com";
@@ -37,6 +37,12 @@ pub const API_KEY_SCHEME: &str = "apiKey";
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 /// The header every response carries, echoing the error body's `request_id`.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+/// The rate limit headers of every answer to an authenticated request, and their components.
+pub const RATE_LIMIT_HEADERS: [(&str, &str); 3] = [
+    ("x-ratelimit-limit", "RateLimitLimit"),
+    ("x-ratelimit-remaining", "RateLimitRemaining"),
+    ("x-ratelimit-reset", "RateLimitReset"),
+];
 /// The header that marks a replayed idempotent response.
 pub const IDEMPOTENT_REPLAYED_HEADER: &str = "idempotent-replayed";
 
@@ -269,6 +275,21 @@ fn add_shared_components(doc: &mut Value) {
             "required": true,
             "schema": {"type": "integer", "minimum": 1, "maximum": 3600}
         },
+        "RateLimitLimit": {
+            "description": "How many requests this API key may send at once: the size of its rate limit's bucket, which refills at a steady rate.",
+            "required": false,
+            "schema": {"type": "integer", "minimum": 1}
+        },
+        "RateLimitRemaining": {
+            "description": "How many more requests this API key may send right now; `0` with a `429`.",
+            "required": false,
+            "schema": {"type": "integer", "minimum": 0}
+        },
+        "RateLimitReset": {
+            "description": "Seconds until the bucket is full again (rounded up).",
+            "required": false,
+            "schema": {"type": "integer", "minimum": 0}
+        },
         "IdempotentReplayed": {
             "description": "`true` when this response is the replay of an earlier request with the same idempotency key; absent otherwise.",
             "required": false,
@@ -289,6 +310,10 @@ fn add_shared_components(doc: &mut Value) {
             );
         }
         let mut headers = json!({REQUEST_ID_HEADER: {"$ref": "#/components/headers/RequestId"}});
+        // A 401 comes before the request is known to belong to a key, so it has no limit.
+        if error.status != 401 {
+            add_rate_limit_headers(&mut headers);
+        }
         if error.status == 429 {
             headers["retry-after"] = json!({"$ref": "#/components/headers/RetryAfter"});
         }
@@ -307,6 +332,14 @@ fn add_shared_components(doc: &mut Value) {
         );
     }
     components["responses"] = Value::Object(responses);
+}
+
+/// The rate limit headers ([`RATE_LIMIT_HEADERS`]), on every response of an operation but
+/// `401`: every answer to an authenticated request carries them.
+fn add_rate_limit_headers(headers: &mut Value) {
+    for (name, component) in RATE_LIMIT_HEADERS {
+        headers[name] = json!({"$ref": format!("#/components/headers/{component}")});
+    }
 }
 
 /// Every operation: both security schemes, its error responses, and the request id header on
@@ -335,6 +368,7 @@ fn decorate_operations(doc: &mut Value) {
             for response in responses.values_mut() {
                 let mut headers =
                     json!({REQUEST_ID_HEADER: {"$ref": "#/components/headers/RequestId"}});
+                add_rate_limit_headers(&mut headers);
                 if method == "post" {
                     headers[IDEMPOTENT_REPLAYED_HEADER] =
                         json!({"$ref": "#/components/headers/IdempotentReplayed"});

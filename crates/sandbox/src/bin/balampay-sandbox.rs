@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use balampay_sandbox::{Config, DEFAULT_API_KEY, DEFAULT_TOKEN, Sandbox, Timing};
+use balampay_sandbox::{Config, DEFAULT_API_KEY, DEFAULT_TOKEN, RateLimit, Sandbox, Timing};
 use clap::Parser;
 
 /// A stateful, local reference server of the BalamPay Users & Verification API.
@@ -31,12 +31,34 @@ struct Args {
     /// Milliseconds a session stays `under_review`.
     #[arg(long, default_value_t = 5000)]
     review_delay_ms: u64,
+    /// Each API key's rate limit, in requests per second; 0 turns rate limiting off (the
+    /// control API can still set a limit for a key).
+    #[arg(long, value_name = "PER_SECOND", default_value_t = 1000)]
+    rate_limit: u32,
+    /// How many requests a key may send at once (the rate limit's bucket); defaults to
+    /// --rate-limit.
+    #[arg(long, value_name = "REQUESTS")]
+    rate_burst: Option<u32>,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    let rate_limit = match std::num::NonZeroU32::new(args.rate_limit) {
+        None => None,
+        Some(per_second) => match args.rate_burst.map(std::num::NonZeroU32::new) {
+            Some(None) => {
+                eprintln!("balampay-sandbox: --rate-burst must be at least 1");
+                return ExitCode::from(2);
+            }
+            burst => Some(RateLimit {
+                requests_per_second: per_second,
+                burst: burst.flatten().unwrap_or(per_second),
+            }),
+        },
+    };
     let config = Config {
+        rate_limit,
         addr: args.addr,
         token: args
             .token
@@ -78,6 +100,13 @@ async fn main() -> ExitCode {
     match &args.data {
         Some(path) => println!("  data:         {}", path.display()),
         None => println!("  data:         in memory (use --data FILE to keep it)"),
+    }
+    match rate_limit {
+        Some(limit) => println!(
+            "  rate limit:   {} requests/s per API key, bursts of {} (set --rate-limit, --rate-burst)",
+            limit.requests_per_second, limit.burst
+        ),
+        None => println!("  rate limit:   off (--rate-limit 0)"),
     }
     if let Err(error) = tokio::signal::ctrl_c().await {
         eprintln!("balampay-sandbox: cannot wait for Ctrl-C: {error}");
