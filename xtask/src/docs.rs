@@ -391,7 +391,7 @@ fn home_page(subject: &Subject) -> String {
     md.push_str(
         "| page | what it holds |\n|---|---|\n\
          | [Getting started](getting-started.html) | The quick example against the sandbox: create a user, verify them, receive the webhooks. |\n\
-         | [Authentication, idempotency and errors](authentication.html) | The two credentials, idempotency keys, the error body and every error code. |\n\
+         | [Authentication, idempotency and errors](authentication.html) | The two credentials, idempotency keys, rate limits, the error body and every error code. |\n\
          | [API reference](reference.html) | Every operation, schema and example. |\n\
          | [Webhook events](webhooks.html) | Every event: when it is sent, its schema, an example payload; verifying signatures in the shell, Node.js and Python. |\n\
          | [Sandbox guide](sandbox.html) | The local sandbox: test inputs that force each outcome, the hosted page, the control API. |\n\
@@ -409,7 +409,13 @@ fn home_page(subject: &Subject) -> String {
 fn authentication_page(subject: &Subject) -> Result<String> {
     let (_, sections) = description_sections(&subject.spec)?;
     let mut md = String::from("# Authentication, idempotency and errors\n\n");
-    for heading in ["Authentication", "Idempotency", "Errors", "Conventions"] {
+    for heading in [
+        "Authentication",
+        "Idempotency",
+        "Rate limits",
+        "Errors",
+        "Conventions",
+    ] {
         let _ = write!(md, "## {heading}\n\n{}\n\n", section(&sections, heading)?);
     }
     md.push_str("## Error codes\n\nEvery error body's `code` is one of these; each belongs to one HTTP status.\n\n| code | status | meaning |\n|---|---|---|\n");
