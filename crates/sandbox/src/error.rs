@@ -92,6 +92,15 @@ impl ApiError {
         )
     }
 
+    /// 500 `internal_error`: something on the sandbox's side failed (its data file, say).
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::InternalError,
+            message,
+        )
+    }
+
     /// 409 with a code.
     pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
