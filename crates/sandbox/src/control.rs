@@ -17,11 +17,11 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::app::{ApiKey, App};
 use crate::error::ApiError;
-use crate::http::{
-    ApiKey, App, control_error, control_json, cursor, json_response, newest_first, no_content,
-    page, parse_id, parse_query, path_segments,
-};
+use crate::extract::{parse_id, parse_query, path_segments};
+use crate::pages::{cursor, newest_first, page};
+use crate::respond::{control_error, control_json, json_response, no_content};
 use crate::state::{Endpoint, Fault, Outcome, Step};
 
 type Shared = Arc<App>;
@@ -50,7 +50,7 @@ pub(crate) fn routes() -> Router<Shared> {
 
 /// Reads a control request's JSON body, with the API's size limit and error body.
 async fn parse<T: DeserializeOwned>(body: Body) -> Result<T, ApiError> {
-    let bytes = axum::body::to_bytes(body, crate::http::MAX_BODY_BYTES)
+    let bytes = axum::body::to_bytes(body, crate::extract::MAX_BODY_BYTES)
         .await
         .map_err(|_| {
             control_error(

@@ -157,7 +157,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let request_id = crate::http::current_request_id();
+        let request_id = crate::context::current_request_id();
         let mut response = (self.status, axum::Json(self.body(&request_id))).into_response();
         if let Some(seconds) = self.retry_after
             && let Ok(value) = HeaderValue::from_str(&seconds.to_string())

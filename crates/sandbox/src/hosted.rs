@@ -16,7 +16,7 @@ use balampay_openapi::xml::escape;
 use balampay_schema::{User, VerificationStatus};
 use uuid::Uuid;
 
-use crate::http::App;
+use crate::app::App;
 use crate::state::{Outcome, Step, decide};
 
 type Shared = Arc<App>;

@@ -1,12 +1,18 @@
 #![doc = include_str!("../README.md")]
 
+mod app;
+mod context;
 mod control;
 mod db;
 pub mod error;
+mod extract;
 mod hosted;
-mod http;
+mod idempotent;
 mod json;
+mod pages;
 mod ratelimit;
+mod respond;
+mod routes;
 mod serve;
 pub mod state;
 mod validate;
@@ -16,8 +22,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-pub use http::{MAX_BODY_BYTES, current_request_id, operation_id};
+pub use context::current_request_id;
+pub use extract::MAX_BODY_BYTES;
 pub use ratelimit::RateLimit;
+pub use routes::operation_id;
 pub use serve::Limits;
 pub use state::{RetryPolicy, Timing};
 
@@ -124,7 +132,7 @@ pub struct Sandbox {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     /// Kept to close the data file when the sandbox stops, though delivery attempts still
     /// in flight hold the app a little longer.
-    app: Arc<http::App>,
+    app: Arc<app::App>,
 }
 
 impl Sandbox {
@@ -153,7 +161,7 @@ impl Sandbox {
             .map_err(|e| StartError::Data(e.to_string()))?;
         let validators = validate::Validators::from_spec(balampay_schema::openapi_document())
             .map_err(StartError::Spec)?;
-        let app = Arc::new(http::App {
+        let app = Arc::new(app::App {
             state: Mutex::new(state),
             validators,
             limits: config.limits,
@@ -163,7 +171,7 @@ impl Sandbox {
             retry: config.retry,
             http: reqwest::Client::new(),
         });
-        let router = http::router(app.clone());
+        let router = routes::router(app.clone());
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(serve::serve(listener, router, config.limits, stopped));
         let worker = tokio::spawn(webhooks::run(app.clone()));

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::http::App;
+use crate::app::App;
 use crate::state::{Attempt, DeliveryState, now_ms};
 
 /// How often the loop looks for due work.
