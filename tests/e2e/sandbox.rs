@@ -1270,6 +1270,17 @@ async fn a_repeated_json_key_is_refused_by_name() {
     assert_eq!(answer.status, 400, "{}", answer.body);
     assert_eq!(answer.body["details"][0]["field"], "/email");
     assert_eq!(answer.body["details"][0]["location"], "body");
+    // The control API reads its bodies the same way.
+    let control = api
+        .request(reqwest::Method::POST, "/sandbox/faults")
+        .header("content-type", "application/json")
+        .body(r#"{"status": 429, "status": 500}"#)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(control.status().as_u16(), 400);
+    let body: Value = control.json().await.expect("error body");
+    assert_eq!(body["details"][0]["field"], "/status");
     sandbox.stop().await;
 }
 

@@ -48,17 +48,12 @@ pub(crate) fn routes() -> Router<Shared> {
         )
 }
 
-/// Reads a control request's JSON body, with the API's size limit and error body.
-async fn parse<T: DeserializeOwned>(body: Body) -> Result<T, ApiError> {
-    let bytes = axum::body::to_bytes(body, crate::extract::MAX_BODY_BYTES)
-        .await
-        .map_err(|_| {
-            control_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "The request body is larger than 1 MiB.",
-            )
-        })?;
-    serde_json::from_slice(&bytes).map_err(|error| {
+/// Reads a control request's JSON body as the API's bodies are read (size limit, read
+/// timeout, a malformed transfer a `400`, a repeated key a `400`), with the error body.
+async fn parse<T: DeserializeOwned>(app: &App, body: Body) -> Result<T, ApiError> {
+    let bytes = crate::extract::read_bytes(body, app.limits.body_read_timeout).await?;
+    let value = crate::json::parse(&bytes)?;
+    serde_json::from_value(value).map_err(|error| {
         control_error(
             StatusCode::UNPROCESSABLE_ENTITY,
             format!("invalid body: {error}"),
@@ -89,7 +84,7 @@ async fn add_endpoint(
     Extension(ApiKey(api_key)): Extension<ApiKey>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let request: NewEndpoint = parse(body).await?;
+    let request: NewEndpoint = parse(&app, body).await?;
     let valid = reqwest::Url::parse(&request.url)
         .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.has_host());
     if !valid {
@@ -201,7 +196,7 @@ async fn force_outcome(
     body: Body,
 ) -> Result<Response, ApiError> {
     let id = parse_id("verificationId", &path_segments(verification_id)?)?;
-    let request: ForcedOutcome = parse(body).await?;
+    let request: ForcedOutcome = parse(&app, body).await?;
     let mut state = app.lock();
     let stored = state
         .verifications
@@ -253,7 +248,7 @@ async fn set_user_status(
     body: Body,
 ) -> Result<Response, ApiError> {
     let id = parse_id("userId", &path_segments(user_id)?)?;
-    let request: NewStatus = parse(body).await?;
+    let request: NewStatus = parse(&app, body).await?;
     let mut state = app.lock();
     state.user(&api_key, id)?;
     let user = state.atomically(|state| {
@@ -276,7 +271,7 @@ async fn arm_fault(
     Extension(ApiKey(api_key)): Extension<ApiKey>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let mut fault: Fault = parse(body).await?;
+    let mut fault: Fault = parse(&app, body).await?;
     fault.api_key = api_key;
     // Fault targets are the catalogue's operation ids, so a fault can aim at every
     // operation the sandbox routes, and at nothing else.
@@ -372,7 +367,7 @@ async fn set_rate_limit(
     Extension(ApiKey(api_key)): Extension<ApiKey>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let limit: crate::ratelimit::RateLimit = parse(body).await?;
+    let limit: crate::ratelimit::RateLimit = parse(&app, body).await?;
     app.rate_limits.set(&api_key, Some(limit));
     Ok(control_json(rate_limit_json(Some(limit))))
 }
