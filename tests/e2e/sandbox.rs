@@ -1589,6 +1589,39 @@ async fn protocol_limits_are_answered_with_the_error_body() {
     assert_eq!(body["details"][0]["location"], "query");
     assert_eq!(body["details"][0]["code"], "too_long");
 
+    // Heads the HTTP parser cannot read at all: 400 with the error body too.
+    let huge_target = format!("/v1/users?email={}", "a".repeat(70 * 1024));
+    let unreadable: [(&str, Vec<u8>); 4] = [
+        (
+            "a NUL in a header",
+            format!("{}x-nul: a\0b\r\n\r\n", authorized_head("GET", "/v1/users", "")).into_bytes(),
+        ),
+        ("a raw 0xFF in the path", {
+            let mut head = b"GET /v1/users/\xff HTTP/1.1\r\nhost: sandbox\r\n".to_vec();
+            head.extend_from_slice(b"connection: close\r\n\r\n");
+            head
+        }),
+        (
+            "conflicting Content-Length fields",
+            authorized_head(
+                "POST",
+                "/v1/users",
+                "content-type: application/json\r\nidempotency-key: cl-1\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}",
+            )
+            .into_bytes(),
+        ),
+        (
+            "a target over 64 KiB",
+            format!("{}\r\n", authorized_head("GET", &huge_target, "")).into_bytes(),
+        ),
+    ];
+    for (what, head) in unreadable {
+        let (status, body) = raw_exchange(&sandbox, &head, Duration::ZERO, b"").await;
+        assert_eq!(status, Some(400), "{what}: {body}");
+        assert_eq!(body["code"], "bad_request", "{what}");
+        assert!(documented(&body).is_empty(), "{what}: {body}");
+    }
+
     // A malformed chunked body is malformed, not too large.
     let (status, body) = raw_exchange(
         &sandbox,

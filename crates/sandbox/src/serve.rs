@@ -3,12 +3,12 @@
 //! byte a second is disconnected), and how large the head may be.
 //!
 //! The head's limits are enforced twice on purpose. hyper refuses heads beyond its own
-//! buffer and header-count limits with a bare status and no body; those limits are set well
-//! above the API's ([`Limits`]), so that a request over the API's limits reaches
-//! [`protocol_limits`] and is answered with the error body, like every other error. Only a
-//! head too malformed or too large for hyper to read at all (a NUL in a header, conflicting
-//! `Content-Length`s, a URI over 64 KiB, a head over [`HYPER_MAX_HEAD_BYTES`]) gets hyper's
-//! bare `400`, `414` or `431`.
+//! buffer and header-count limits; those limits are set well above the API's ([`Limits`]),
+//! so that a request over the API's limits reaches [`protocol_limits`] and is answered with
+//! a precise error body, like every other error. A head too malformed or too large for
+//! hyper to read at all (a NUL in a header, conflicting `Content-Length`s, a URI over
+//! 64 KiB, a head over [`HYPER_MAX_HEAD_BYTES`]) is answered by hyper itself, without a
+//! body; [`ErrorBodies`] gives that answer the error body on its way out.
 
 use std::time::Duration;
 
@@ -91,7 +91,8 @@ pub(crate) async fn serve(
                 };
                 let _ = stream.set_nodelay(true);
                 let service = TowerToHyperService::new(router.clone());
-                let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+                let io = TokioIo::new(ErrorBodies::new(stream));
+                let connection = graceful.watch(http.serve_connection(io, service));
                 tokio::spawn(async move {
                     // A connection's errors (a client gone, a head too slow) end it; there is
                     // no one left to tell.
@@ -103,6 +104,148 @@ pub(crate) async fn serve(
     }
     drop(listener);
     let _ = tokio::time::timeout(DRAIN, graceful.shutdown()).await;
+}
+
+/// A connection's stream, which gives hyper's own error answers the API's error body.
+///
+/// hyper answers a request head it cannot parse (a NUL in a header, conflicting
+/// `Content-Length`s, a target over 64 KiB, a head over its buffer) by itself, with a bare
+/// `400`, `414` or `431`, and closes the connection; it has no hook for the body. Every
+/// answer the application makes carries `x-request-id` (the outermost middleware adds it),
+/// so a `4xx` head without one is hyper's. Such a head is replaced, on its way out, by a
+/// `400` with the error body (`400` is what the spec documents for a malformed request;
+/// `414` and `431` are not in it), naming what hyper refused. Nothing else is touched.
+pub(crate) struct ErrorBodies<S> {
+    inner: S,
+    /// The replacement being written, and how much of it is written.
+    replacing: Option<(Vec<u8>, usize)>,
+    /// Whether hyper's answer was replaced: whatever hyper writes after it is dropped.
+    replaced: bool,
+}
+
+impl<S> ErrorBodies<S> {
+    pub(crate) fn new(inner: S) -> Self {
+        Self {
+            inner,
+            replacing: None,
+            replaced: false,
+        }
+    }
+}
+
+/// The API's answer for one of hyper's automatic error heads (`head`: its bytes up to the
+/// blank line), or `None` when the head is not one of them.
+fn replacement(head: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(head).ok()?;
+    let status: u16 = text.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()?;
+    if !(400..500).contains(&status)
+        || text
+            .lines()
+            .any(|line| line.to_ascii_lowercase().starts_with("x-request-id:"))
+    {
+        return None;
+    }
+    let (message, location) = match status {
+        414 => (
+            "The request target is longer than the server can read (64 KiB).",
+            ErrorLocation::Path,
+        ),
+        431 => (
+            "The request's header section is larger than the server can read.",
+            ErrorLocation::Header,
+        ),
+        _ => (
+            "The request is not valid HTTP/1.1: a malformed request line or header field (a control character, a byte that is not allowed, conflicting Content-Length fields).",
+            ErrorLocation::Header,
+        ),
+    };
+    let request_id = format!("req_{}", uuid::Uuid::new_v4().simple());
+    let error = ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message).with_detail(
+        location,
+        "",
+        FieldErrorCode::InvalidFormat,
+        message,
+    );
+    let body = serde_json::to_vec(&error.body(&request_id)).ok()?;
+    let mut answer = format!(
+        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\nx-request-id: {request_id}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    answer.extend_from_slice(&body);
+    Some(answer)
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for ErrorBodies<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> ErrorBodies<S> {
+    /// Writes what is left of the replacement; ready once all of it is written.
+    fn drain(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+        while let Some((bytes, written)) = &mut self.replacing {
+            if *written == bytes.len() {
+                self.replacing = None;
+                break;
+            }
+            let n = std::task::ready!(
+                std::pin::Pin::new(&mut self.inner).poll_write(cx, &bytes[*written..])
+            )?;
+            if n == 0 {
+                return std::task::Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+            }
+            *written += n;
+        }
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for ErrorBodies<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let this = &mut *self;
+        if this.replacing.is_none() && !this.replaced && buf.starts_with(b"HTTP/1.1 4") {
+            let end = buf
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map_or(buf.len(), |at| at + 4);
+            if let Some(answer) = replacement(&buf[..end]) {
+                this.replacing = Some((answer, 0));
+                this.replaced = true;
+            }
+        }
+        if this.replaced {
+            // hyper's bytes are taken and dropped; ours go out instead.
+            std::task::ready!(this.drain(cx))?;
+            return std::task::Poll::Ready(Ok(buf.len()));
+        }
+        std::pin::Pin::new(&mut this.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::ready!(self.drain(cx))?;
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::ready!(self.drain(cx))?;
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }
 
 /// Refuses, with the error body, a request whose head is over the API's limits: too many
