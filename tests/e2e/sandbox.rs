@@ -1380,6 +1380,22 @@ async fn a_data_file_serves_one_sandbox_at_a_time() {
         message.contains(&format!("process {}", std::process::id())),
         "{message}"
     );
+    // The same file by another name: still the same lock.
+    let link = dir.join("link.sqlite");
+    std::os::unix::fs::symlink(&data, &link).expect("symlink");
+    let through_link = Sandbox::start(Config {
+        data: Some(link),
+        ..fast()
+    })
+    .await
+    .err()
+    .expect("refused through a symbolic link too");
+    assert!(
+        through_link
+            .to_string()
+            .contains("is in use by another sandbox"),
+        "{through_link}"
+    );
     first.stop().await;
     let again = Sandbox::start(config())
         .await
@@ -1763,4 +1779,31 @@ async fn rate_limits_are_per_key_with_documented_headers_and_retry_after() {
         );
     }
     sandbox.stop().await;
+}
+
+#[tokio::test]
+async fn no_connection_outlives_a_dropped_sandbox() {
+    let dir = std::env::temp_dir().join(format!("sandbox-dropped-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let sandbox = Sandbox::start(Config {
+        data: Some(dir.join("sandbox.sqlite")),
+        ..fast()
+    })
+    .await
+    .expect("starts");
+    let api = Api::new(&sandbox);
+    // A keep-alive connection is open in the client's pool.
+    assert_eq!(api.get("/v1/users", "/v1/users").await.status, 200);
+    drop(sandbox);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Nothing answers it any more: no write is acknowledged that the closed file did not keep.
+    let late = api
+        .request(reqwest::Method::POST, "/v1/users")
+        .header("idempotency-key", "late-1")
+        .json(&individual("late@example.com", "Doe"))
+        .send()
+        .await;
+    assert!(late.is_err(), "a dropped sandbox answered: {late:?}");
+    std::fs::remove_dir_all(&dir).expect("clean up");
 }

@@ -42,8 +42,8 @@ fi
 
 cd "$root"
 cargo build --quiet -p balampay-sandbox || fail_setup "cargo build -p balampay-sandbox failed"
-sandbox_bin="$root/target/debug/balampay-sandbox"
-[ -x "$sandbox_bin" ] || sandbox_bin="${CARGO_TARGET_DIR:-$root/target}/debug/balampay-sandbox"
+# The binary cargo just built: under CARGO_TARGET_DIR when it is set.
+sandbox_bin="${CARGO_TARGET_DIR:-$root/target}/debug/balampay-sandbox"
 [ -x "$sandbox_bin" ] || fail_setup "no sandbox binary at $sandbox_bin"
 rm -rf "$out"
 mkdir -p "$out"

@@ -19,8 +19,10 @@ pub struct App {
 }
 
 impl App {
-    /// The state, even if a panicking thread poisoned the lock (the state is only changed by
-    /// whole steps, so it is consistent).
+    /// The state, even if a panicking thread poisoned the lock: with a data file, a step that
+    /// panics is rolled back and memory reloaded before the panic goes on (see
+    /// `State::atomically`), so the state is what the file holds; in memory, a panic halfway
+    /// through a step (a bug) may leave that step half done.
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.state
             .lock()

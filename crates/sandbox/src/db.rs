@@ -42,7 +42,24 @@ pub fn lock_path(path: &Path) -> PathBuf {
 /// operating system releases it when the process ends, even by `kill -9`, so no stale
 /// lock is ever left to clean up.
 fn lock(path: &Path) -> Result<File, DbError> {
-    let lock_path = lock_path(path);
+    // One lock per file, whatever path names it (a symbolic link, `./x` and `x`): the lock
+    // sits beside the file's canonical path. The file may not exist yet; its directory must.
+    let canonical = match (path.parent(), path.file_name()) {
+        (Some(dir), Some(name)) => {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            let dir = dir
+                .canonicalize()
+                .map_err(|e| error(&format!("data file directory {}", dir.display()), e))?;
+            let file = dir.join(name);
+            file.canonicalize().unwrap_or(file)
+        }
+        _ => path.to_path_buf(),
+    };
+    let lock_path = lock_path(&canonical);
     let mut file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -130,7 +147,8 @@ impl Db {
                  ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, body = excluded.body",
             )
             .and_then(|mut statement| statement.execute(params![kind, id, seq as i64, body]))
-            .map_err(|e| error(&format!("writing {kind} {id}"), e))?;
+            // The id is left out: an idempotency record's id holds the API key.
+            .map_err(|e| error(&format!("writing a {kind} record"), e))?;
         Ok(())
     }
 

@@ -210,15 +210,16 @@ fn in_our_words(at: &str, message: &str) -> (String, FieldErrorCode, String) {
         );
     }
     if let Some(rest) = message.strip_prefix("unknown variant ") {
-        let expected = rest.split_once("expected ").map_or("", |(_, e)| e);
+        let expected = rest.rsplit_once("expected ").map_or("", |(_, e)| e);
         return (
             at.to_owned(),
             FieldErrorCode::InvalidValue,
             format!("must be {}", expected.replace('`', "")),
         );
     }
+    // The last ", expected " is serde's: the value before it may contain the words too.
     let expected = message
-        .split_once(", expected ")
+        .rsplit_once(", expected ")
         .map_or("", |(_, expected)| expected);
     let code = if message.starts_with("invalid type") {
         FieldErrorCode::InvalidType
@@ -293,6 +294,15 @@ mod tests {
             serde_json::to_string(&value).expect("json"),
             r#"{"a":29,"b":[100,-3,2.5],"c":1e+300,"d":7}"#
         );
+    }
+
+    #[test]
+    fn serde_messages_are_read_from_the_end_so_values_are_not_echoed() {
+        let (field, code, message) =
+            in_our_words("/x", "invalid type: string \"a, expected b\", expected u8");
+        assert_eq!(field, "/x");
+        assert_eq!(code, FieldErrorCode::InvalidType);
+        assert_eq!(message, "must be a whole number from 0 to 255");
     }
 
     #[derive(Debug, Deserialize)]

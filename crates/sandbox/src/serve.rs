@@ -38,8 +38,9 @@ const DRAIN: Duration = Duration::from_secs(5);
 /// The limits on what clients send, and how long they may take to send it.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
-    /// How long a client may take to send a request's head, from its first byte; the
-    /// connection is closed after that (default 10 s).
+    /// How long a client may take to send a request's head; the connection is closed after
+    /// that (default 10 s). The clock starts when the server waits for a head, so it is also
+    /// how long an idle keep-alive connection stays open.
     pub header_read_timeout: Duration,
     /// How long a client may take to send a request's body once its head arrived; a `400`
     /// after that (default 30 s).
@@ -78,7 +79,13 @@ pub(crate) async fn serve(
         .max_buf_size(HYPER_MAX_HEAD_BYTES)
         .max_headers(HYPER_MAX_HEADERS);
     let graceful = GracefulShutdown::new();
+    // The connections' tasks: aborted when this function ends (after the drain) or when its
+    // own task is aborted (the sandbox dropped), so that no connection outlives the sandbox
+    // and answers from memory after the data file is closed.
+    let mut connections: tokio::task::JoinSet<()> = tokio::task::JoinSet::new();
     loop {
+        // Finished connections leave the set, so that it holds only open ones.
+        while connections.try_join_next().is_some() {}
         tokio::select! {
             accepted = listener.accept() => {
                 let stream = match accepted {
@@ -93,7 +100,7 @@ pub(crate) async fn serve(
                 let service = TowerToHyperService::new(router.clone());
                 let io = TokioIo::new(ErrorBodies::new(stream));
                 let connection = graceful.watch(http.serve_connection(io, service));
-                tokio::spawn(async move {
+                connections.spawn(async move {
                     // A connection's errors (a client gone, a head too slow) end it; there is
                     // no one left to tell.
                     let _ = connection.await;
@@ -104,6 +111,7 @@ pub(crate) async fn serve(
     }
     drop(listener);
     let _ = tokio::time::timeout(DRAIN, graceful.shutdown()).await;
+    connections.shutdown().await;
 }
 
 /// A connection's stream, which gives hyper's own error answers the API's error body.
@@ -138,10 +146,12 @@ impl<S> ErrorBodies<S> {
 fn replacement(head: &[u8]) -> Option<Vec<u8>> {
     let text = std::str::from_utf8(head).ok()?;
     let status: u16 = text.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()?;
+    let lines: Vec<String> = text.lines().map(str::to_ascii_lowercase).collect();
     if !(400..500).contains(&status)
-        || text
-            .lines()
-            .any(|line| line.to_ascii_lowercase().starts_with("x-request-id:"))
+        || lines.iter().any(|line| line.starts_with("x-request-id:"))
+        || !lines
+            .iter()
+            .any(|line| line.replace(' ', "") == "content-length:0")
     {
         return None;
     }
@@ -213,15 +223,18 @@ impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for ErrorBodies<S> 
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
         let this = &mut *self;
-        if this.replacing.is_none() && !this.replaced && buf.starts_with(b"HTTP/1.1 4") {
-            let end = buf
-                .windows(4)
-                .position(|w| w == b"\r\n\r\n")
-                .map_or(buf.len(), |at| at + 4);
-            if let Some(answer) = replacement(&buf[..end]) {
-                this.replacing = Some((answer, 0));
-                this.replaced = true;
-            }
+        // hyper's automatic answer is a whole head with no body, written last and at once
+        // (the stream is not vectored, so hyper flattens its writes): only a buffer that is
+        // exactly such a head is considered, never the rest of a partly written response.
+        if this.replacing.is_none()
+            && !this.replaced
+            && buf.starts_with(b"HTTP/1.1 4")
+            && buf.ends_with(b"\r\n\r\n")
+            && buf.windows(4).position(|w| w == b"\r\n\r\n") == Some(buf.len() - 4)
+            && let Some(answer) = replacement(buf)
+        {
+            this.replacing = Some((answer, 0));
+            this.replaced = true;
         }
         if this.replaced {
             // hyper's bytes are taken and dropped; ours go out instead.

@@ -58,6 +58,9 @@ pub struct State {
     /// Verification sessions that may have a scheduled step: [`State::advance`] looks only
     /// at these, and drops those without one as it meets them.
     scheduled: std::collections::HashSet<Uuid>,
+    /// Sessions whose scheduled step failed (the data file refused it): how many times, and
+    /// when to try again. In memory only, and kept across reloads on purpose.
+    step_retry: HashMap<Uuid, (u32, u64)>,
     /// Verification sessions by id (boxed, as users are).
     pub(crate) verifications: BTreeMap<Uuid, Box<StoredVerification>>,
     /// Idempotency records by id (boxed, as users are).
@@ -87,6 +90,7 @@ impl State {
             delivery_index: BTreeMap::new(),
             pending_deliveries: std::collections::BTreeSet::new(),
             scheduled: std::collections::HashSet::new(),
+            step_retry: HashMap::new(),
             verifications: BTreeMap::new(),
             idempotency: BTreeMap::new(),
             endpoints: Vec::new(),
@@ -105,8 +109,15 @@ impl State {
         Ok(state)
     }
 
-    /// Replaces the persisted collections with the data file's.
+    /// Replaces the persisted collections with the data file's. Every record is read before
+    /// anything in memory changes, so a read that fails leaves the state as it was rather
+    /// than half loaded (with sequence numbers that the file has already used).
     fn load(&mut self, db: &Db) -> Result<(), DbError> {
+        let users = db.all::<StoredUser>("user")?;
+        let verifications = db.all::<StoredVerification>("verification")?;
+        let idempotency = db.all::<IdempotencyRecord>("idempotency")?;
+        let endpoints: Vec<Endpoint> = db.all("endpoint")?;
+        let deliveries: Vec<Delivery> = db.all("delivery")?;
         self.users.clear();
         self.emails.clear();
         self.user_order.clear();
@@ -118,7 +129,7 @@ impl State {
         self.verifications.clear();
         self.idempotency.clear();
         self.seq = 0;
-        for user in db.all::<StoredUser>("user")? {
+        for user in users {
             self.seq = self.seq.max(user.seq);
             self.emails
                 .insert(email_key(&user.api_key, user.user.email()), user.user.id());
@@ -128,7 +139,7 @@ impl State {
                 .insert(user.seq, user.user.id());
             self.users.insert(user.user.id(), Box::new(user));
         }
-        for verification in db.all::<StoredVerification>("verification")? {
+        for verification in verifications {
             self.seq = self.seq.max(verification.seq);
             self.verification_order
                 .entry(verification.verification.user_id)
@@ -140,12 +151,12 @@ impl State {
             self.verifications
                 .insert(verification.verification.id, Box::new(verification));
         }
-        for record in db.all::<IdempotencyRecord>("idempotency")? {
+        for record in idempotency {
             self.seq = self.seq.max(record.seq);
             self.idempotency.insert(record.id.clone(), Box::new(record));
         }
-        self.endpoints = db.all("endpoint")?;
-        self.deliveries = db.all("delivery")?;
+        self.endpoints = endpoints;
+        self.deliveries = deliveries;
         for (index, delivery) in self.deliveries.iter().enumerate() {
             self.delivery_order
                 .entry(delivery.api_key.clone())
@@ -180,7 +191,20 @@ impl State {
         };
         db.begin().map_err(save_error)?;
         self.writes.set(0);
-        let result = step(self);
+        let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| step(self))) {
+            Ok(result) => result,
+            Err(panic) => {
+                // A step that panics may have changed half of memory and written half a
+                // transaction: both go back to what the file holds, so that the next step
+                // does not meet an open transaction or a half change.
+                if let Some(db) = self.db.take() {
+                    let _ = db.rollback();
+                    let _ = self.load(&db);
+                    self.db = Some(db);
+                }
+                std::panic::resume_unwind(panic);
+            }
+        };
         let Some(db) = self.db.take() else {
             return result;
         };

@@ -305,10 +305,12 @@ impl State {
     pub fn advance(&mut self, now: u64) {
         let mut due: Vec<(Uuid, Step)> = Vec::new();
         let verifications = &self.verifications;
+        let step_retry = &self.step_retry;
         self.scheduled.retain(
             |id| match verifications.get(id).and_then(|v| v.next.as_ref()) {
                 Some((at, step)) => {
-                    if *at <= now {
+                    let backing_off = step_retry.get(id).is_some_and(|(_, retry)| *retry > now);
+                    if *at <= now && !backing_off {
                         due.push((*id, step.clone()));
                     }
                     true
@@ -317,10 +319,26 @@ impl State {
             },
         );
         for (id, step) in due {
-            // A failure to save the data file leaves memory ahead of it (the session's next
-            // save writes its whole record again); it is not retried here, because the step
-            // has already been applied in memory.
-            let _ = self.atomically(|state| state.apply(id, step));
+            // A step the data file refuses is rolled back with the rest of memory (see
+            // `atomically`), so it stays due; it is tried again with backoff, not on every
+            // tick (each failure reloads the whole file under the lock), and logged once.
+            match self.atomically(|state| state.apply(id, step)) {
+                Ok(_) => {
+                    self.step_retry.remove(&id);
+                }
+                Err(error) => {
+                    let failures = self.step_retry.get(&id).map_or(0, |(f, _)| *f) + 1;
+                    if failures == 1 {
+                        eprintln!(
+                            "balampay-sandbox: cannot take the next step of verification session {id} ({}); it is retried with backoff",
+                            error.message
+                        );
+                    }
+                    let delay_ms = (100u64 << failures.min(10)).min(60_000);
+                    self.step_retry
+                        .insert(id, (failures, now.saturating_add(delay_ms)));
+                }
+            }
         }
     }
 }
