@@ -163,6 +163,14 @@ impl Api {
     }
 }
 
+/// An empty directory of this test process for a data file, named for the test.
+fn data_dir(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("sandbox-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    dir
+}
+
 fn individual(email: &str, last_name: &str) -> Value {
     json!({"type": "individual", "email": email, "phone_number": "+1234567890", "first_name": "John", "last_name": last_name, "country": "US"})
 }
@@ -852,9 +860,7 @@ async fn the_hosted_page_completes_an_embedded_link_session() {
 
 #[tokio::test]
 async fn a_restart_on_a_data_file_loses_nothing_acknowledged() {
-    let dir = std::env::temp_dir().join(format!("sandbox-restart-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = data_dir("restart");
     let config = Config {
         data: Some(dir.join("sandbox.sqlite")),
         retry: RetryPolicy {
@@ -948,9 +954,7 @@ async fn a_restart_on_a_data_file_loses_nothing_acknowledged() {
 /// execution (not `409 email_taken` from a half-done first attempt).
 #[tokio::test]
 async fn a_failed_save_leaves_nothing_behind() {
-    let dir = std::env::temp_dir().join(format!("sandbox-failed-save-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = data_dir("failed-save");
     let data = dir.join("sandbox.sqlite");
     let sandbox = Sandbox::start(Config {
         data: Some(data.clone()),
@@ -1361,9 +1365,7 @@ async fn emails_stay_unique_per_key_through_updates() {
 
 #[tokio::test]
 async fn a_data_file_serves_one_sandbox_at_a_time() {
-    let dir = std::env::temp_dir().join(format!("sandbox-lock-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = data_dir("lock");
     let data = dir.join("sandbox.sqlite");
     let config = || Config {
         data: Some(data.clone()),
@@ -1408,9 +1410,7 @@ async fn a_data_file_serves_one_sandbox_at_a_time() {
 
 #[tokio::test]
 async fn an_acknowledged_delivery_that_cannot_be_recorded_is_not_sent_again() {
-    let dir = std::env::temp_dir().join(format!("sandbox-unrecorded-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = data_dir("unrecorded");
     let data = dir.join("sandbox.sqlite");
     let sandbox = Sandbox::start(Config {
         data: Some(data.clone()),
@@ -1783,9 +1783,7 @@ async fn rate_limits_are_per_key_with_documented_headers_and_retry_after() {
 
 #[tokio::test]
 async fn no_connection_outlives_a_dropped_sandbox() {
-    let dir = std::env::temp_dir().join(format!("sandbox-dropped-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = data_dir("dropped");
     let sandbox = Sandbox::start(Config {
         data: Some(dir.join("sandbox.sqlite")),
         ..fast()

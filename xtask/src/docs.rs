@@ -80,7 +80,7 @@ impl Subject {
 }
 
 /// `cargo xtask docs`: builds the site into `target/docs/` and prints what it wrote.
-pub fn build(root: &Path, out: &mut dyn Write) -> Result<PathBuf> {
+pub fn build(root: &Path, out: &mut dyn Write) -> Result<()> {
     let site = root.join(OUT_DIR);
     build_into(root, &site)?;
     writeln!(
@@ -89,7 +89,7 @@ pub fn build(root: &Path, out: &mut dyn Write) -> Result<PathBuf> {
         site.display(),
         site.join("index.html").display()
     )?;
-    Ok(site)
+    Ok(())
 }
 
 /// Builds the whole site into `site`, which is emptied first.

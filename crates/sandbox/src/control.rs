@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::app::{ApiKey, App};
 use crate::error::ApiError;
-use crate::extract::{parse_id, parse_query, path_segments};
+use crate::extract::{limit, parse_id, parse_query, path_segments};
 use crate::pages::{cursor, newest_first, page};
 use crate::respond::{control_error, control_json, json_response, no_content};
 use crate::state::{Endpoint, Fault, Outcome, Step};
@@ -140,20 +140,7 @@ async fn list_deliveries(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let query = parse_query(raw, &["limit", "cursor"])?;
-    let limit = match query.get("limit") {
-        None => DELIVERIES_DEFAULT_LIMIT,
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if (1..=DELIVERIES_MAX_LIMIT).contains(&n) => n,
-            _ => {
-                return Err(ApiError::bad_field(
-                    balampay_schema::ErrorLocation::Query,
-                    "limit",
-                    balampay_schema::FieldErrorCode::OutOfRange,
-                    format!("must be a whole number from 1 to {DELIVERIES_MAX_LIMIT}"),
-                ));
-            }
-        },
-    };
+    let limit = limit(&query, DELIVERIES_DEFAULT_LIMIT, DELIVERIES_MAX_LIMIT)?;
     let state = app.lock();
     let (data, has_more, next_cursor) = page(
         newest_first(state.delivery_order.get(&api_key), cursor(&query)).filter_map(

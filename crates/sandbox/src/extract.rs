@@ -119,17 +119,22 @@ pub(crate) fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// A page size from the query (1 to 100, default 20).
-pub(crate) fn limit(query: &HashMap<String, String>) -> Result<usize, ApiError> {
+/// A page size from the query's `limit`: a whole number from 1 to `max`, `default` when
+/// absent.
+pub(crate) fn limit(
+    query: &HashMap<String, String>,
+    default: usize,
+    max: usize,
+) -> Result<usize, ApiError> {
     match query.get("limit") {
-        None => Ok(20),
+        None => Ok(default),
         Some(text) => match text.parse::<usize>() {
-            Ok(n) if (1..=100).contains(&n) => Ok(n),
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
             _ => Err(ApiError::bad_field(
                 ErrorLocation::Query,
                 "limit",
                 FieldErrorCode::OutOfRange,
-                "must be a whole number from 1 to 100",
+                format!("must be a whole number from 1 to {max}"),
             )),
         },
     }

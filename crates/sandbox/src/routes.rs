@@ -318,7 +318,7 @@ async fn list_users(
     app.validators
         .validate_query(OperationId::ListUsers, &query)
         .map_err(ApiError::bad_query)?;
-    let limit = limit(&query)?;
+    let limit = limit(&query, 20, 100)?;
     let after = cursor(&query);
     let user_type: Option<UserType> = enum_param(&query, "type")?;
     let status: Option<UserStatus> = enum_param(&query, "status")?;
@@ -418,7 +418,7 @@ async fn list_verifications(
     app.validators
         .validate_query(OperationId::ListVerifications, &query)
         .map_err(ApiError::bad_query)?;
-    let limit = limit(&query)?;
+    let limit = limit(&query, 20, 100)?;
     let after = cursor(&query);
     let status: Option<VerificationStatus> = enum_param(&query, "status")?;
     let state = app.lock();

@@ -304,13 +304,14 @@ pub(crate) async fn protocol_limits(
     let uri = request.uri();
     let target = uri.path_and_query().map_or(0, |p| p.as_str().len());
     if target > limits.max_uri_bytes {
-        let (location, field) = match uri.query() {
-            Some(query) if query.len() > uri.path().len() => (ErrorLocation::Query, ""),
-            _ => (ErrorLocation::Path, ""),
+        // The part that makes most of the target.
+        let location = match uri.query() {
+            Some(query) if query.len() > uri.path().len() => ErrorLocation::Query,
+            _ => ErrorLocation::Path,
         };
         return too_large(
             location,
-            field,
+            "",
             format!(
                 "The request target is {target} bytes; at most {} are accepted.",
                 limits.max_uri_bytes
