@@ -201,7 +201,7 @@ for (const name of references) {
   for (const code of spec.components?.schemas?.ErrorCode?.enum ?? []) {
     if (!all.includes(code)) fail(name, `error code ${code} does not appear in the rendered reference`);
   }
-  console.log(`docs-check: ${name}: ${routes.length} routes, ${operations.length} operations, ${Object.keys(spec.webhooks ?? {}).length} webhook events, ${(spec.components?.schemas?.ErrorCode?.enum ?? []).length} error codes checked`);
+  console.log(`docs-check: ${name}: ${routes.length} routes, ${operations.length - Object.keys(spec.webhooks ?? {}).length} operations and ${Object.keys(spec.webhooks ?? {}).length} webhook events, ${(spec.components?.schemas?.ErrorCode?.enum ?? []).length} error codes checked`);
 }
 
 await browser.close();

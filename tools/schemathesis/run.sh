@@ -78,7 +78,8 @@ for seed in $seeds; do
 
   # --workers 1 keeps a seed's run reproducible; the generation database is off so that
   # one run does not steer the next.
-  if timeout 900 "$venv/bin/st" run "$root/spec/openapi.json" \
+  # Run from target/schemathesis: Schemathesis keeps a cache (.schemathesis/) where it runs.
+  if (cd "$out" && timeout 900 "$venv/bin/st" run "$root/spec/openapi.json" \
       --url "$url" \
       -H "Authorization: Bearer $token" -H "x-api-key: $api_key" \
       --checks all \
@@ -88,7 +89,7 @@ for seed in $seeds; do
       --workers 1 \
       --generation-database none \
       --report junit --report-junit-path "$out/junit-seed-$seed.xml" \
-      --no-color >"$out/seed-$seed.txt" 2>&1; then
+      --no-color) >"$out/seed-$seed.txt" 2>&1; then
     echo "schemathesis: seed $seed: $(grep -E 'generated' "$out/seed-$seed.txt" | tail -n 1 | sed 's/^ *//'); no failures"
   else
     cat "$out/seed-$seed.txt" >&2

@@ -245,6 +245,10 @@ impl Redocly {
     /// Renders `spec` into `output` with our template: Redoc's script inlined, and a bar
     /// that links back to the site (`home` is the relative path to the site's root).
     fn build(&self, spec: &Path, output: &Path, home: &str, version_line: &str) -> Result<()> {
+        let title = read_spec(spec)?["info"]["title"]
+            .as_str()
+            .unwrap_or("BalamPay API")
+            .to_owned();
         let result = Command::new("node")
             .arg(self.tools.join("node_modules/@redocly/cli/bin/cli.js"))
             .arg("build-docs")
@@ -252,6 +256,9 @@ impl Redocly {
             .arg("--output")
             .arg(output)
             .arg("--inlineBundle")
+            // The version in the tab's title, so that references of two releases differ.
+            .arg("--title")
+            .arg(format!("{title} reference · {version_line}"))
             .arg("--template")
             .arg(self.tools.join("reference.hbs"))
             .arg(format!("--templateOptions.home={home}"))

@@ -74,7 +74,7 @@ fn lock(path: &Path) -> Result<File, DbError> {
             let _ = file.read_to_string(&mut holder);
             let holder = holder.trim();
             return Err(DbError(format!(
-                "data file {} is in use by another sandbox ({}); stop it, or give this one another --data file",
+                "{} is in use by another sandbox ({}); stop it, or give this one another --data file",
                 path.display(),
                 if holder.is_empty() {
                     format!("it holds {}", lock_path.display())

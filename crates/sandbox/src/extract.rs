@@ -130,10 +130,15 @@ pub(crate) fn limit(
         None => Ok(default),
         Some(text) => match text.parse::<usize>() {
             Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(ApiError::bad_field(
+            // Not a number at all is a type error; a number outside the range is a range error.
+            result => Err(ApiError::bad_field(
                 ErrorLocation::Query,
                 "limit",
-                FieldErrorCode::OutOfRange,
+                if result.is_ok() || text.bytes().all(|b| b.is_ascii_digit()) {
+                    FieldErrorCode::OutOfRange
+                } else {
+                    FieldErrorCode::InvalidType
+                },
                 format!("must be a whole number from 1 to {max}"),
             )),
         },

@@ -41,7 +41,7 @@ pub fn parse(bytes: &[u8]) -> Result<Value, ApiError> {
         return Err(ApiError::new(
             axum::http::StatusCode::BAD_REQUEST,
             balampay_schema::ErrorCode::BadRequest,
-            format!("The request body repeats the key {at:?} in one object."),
+            format!("The request body repeats a key in one object, at {at:?}."),
         )
         .with_detail(
             ErrorLocation::Body,

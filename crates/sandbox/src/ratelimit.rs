@@ -51,6 +51,8 @@ impl RateLimit {
 pub struct Standing {
     /// The bucket's size.
     pub limit: u32,
+    /// How fast the bucket refills, in requests per second.
+    pub per_second: u32,
     /// Requests left now.
     pub remaining: u32,
     /// Seconds until the bucket is full again, rounded up.
@@ -144,6 +146,7 @@ impl RateLimits {
                 let missing = limit.burst.get().saturating_sub(remaining);
                 Verdict::Allowed(Standing {
                     limit: limit.burst.get(),
+                    per_second: limit.requests_per_second.get(),
                     remaining,
                     reset_seconds: (refill * missing).as_secs_f64().ceil() as u64,
                 })
@@ -154,6 +157,7 @@ impl RateLimits {
                 Verdict::Refused(
                     Standing {
                         limit: limit.burst.get(),
+                        per_second: limit.requests_per_second.get(),
                         remaining: 0,
                         reset_seconds: (refill * limit.burst.get()).as_secs_f64().ceil() as u64,
                     },

@@ -103,8 +103,8 @@ async fn rate_limit(
                 StatusCode::TOO_MANY_REQUESTS,
                 ErrorCode::RateLimited,
                 format!(
-                    "This API key is over its rate limit ({} requests at once); retry after {retry_after} s.",
-                    standing.limit
+                    "This API key is over its rate limit of {} per second (in bursts of up to {}); retry after {retry_after} s.",
+                    standing.per_second, standing.limit
                 ),
             );
             error.retry_after = Some(retry_after);
