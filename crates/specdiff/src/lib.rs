@@ -12,12 +12,8 @@
 //! Schemas are followed through `$ref`s on both sides. Each [`Change`] carries its rule, its
 //! [`Severity`], where it is and a one-line reason. [`Rule::ALL`] lists every rule.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 
-// Documents loaded for a diff have been checked to resolve (`Document::require_resolvable`);
-// in one that has not, a reference that cannot be followed is compared as it is written.
-use balampay_openapi::reference::follow as resolve;
 use balampay_openapi::xml::escape_attribute;
 use serde::Serialize;
 use serde_json::Value;
@@ -70,13 +66,37 @@ pub struct Change {
     pub rule: Rule,
     /// Where it is: the operation or webhook, the part, and the path inside the schema.
     pub location: String,
-    /// Why it has that severity, in one line.
+    /// Where it is in the old document: a JSON pointer (RFC 6901), through `$ref`s to the
+    /// schema that holds it; for something added, the place it is missing from.
+    pub old: String,
+    /// Where it is in the new document, the same way; for something removed, the place it
+    /// is missing from.
+    pub new: String,
+    /// Why it has that severity, in one line, in the direction's terms.
     pub reason: String,
 }
 
 /// A diff rule: what kind of change was found. Each has a stable kebab-case [`name`](Rule::name)
-/// (printed in every report) and a [`description`](Rule::description); [`Rule::ALL`] lists
+/// (printed in every report), a [`description`](Rule::description) and a
+/// [`policy`](Rule::policy) (its class in a request and in a response); [`Rule::ALL`] lists
 /// them all.
+///
+/// The policy, one for every keyword:
+/// - **breaking**: a request the old version accepted may be refused (the new schema is
+///   narrower: a constraint added or tightened), or a response or webhook payload may hold
+///   what the old version did not allow (the new schema is wider: a constraint removed or
+///   loosened). A change that is neither narrower nor wider counts both ways.
+/// - **possibly-breaking**: every message stays valid, but some clients may be hurt: what the
+///   API promises clients must tolerate (a new enum value or a new branch of a discriminated
+///   union in a response, a new webhook event, a new status), names in generated code
+///   (`operationId`, component names, path parameter names), and behaviour the schema does
+///   not capture (a `default` changed, a parameter or optional response property gone).
+/// - **compatible**: anything else.
+///
+/// Direction: request bodies and parameters are what clients send, responses and webhook
+/// payloads what they receive; `readOnly` properties exist only in responses and `writeOnly`
+/// ones only in requests. Parameter and header values are text: `string` holds every
+/// `integer`, `number` and `boolean`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Rule {
     /// An operation (method and path) is gone.
@@ -85,6 +105,12 @@ pub enum Rule {
     OperationAdded,
     /// An operation's id changed (generated clients rename the method).
     OperationIdChanged,
+    /// A path parameter has another name; every URL stays the same (generated clients rename the argument).
+    PathParameterRenamed,
+    /// Something deprecated with an `x-sunset` date that has passed is gone (severity set by policy).
+    PlannedRemoval,
+    /// An operation, parameter or property is newly deprecated.
+    Deprecated,
     /// A parameter is gone.
     ParameterRemoved,
     /// A new required parameter.
@@ -95,6 +121,12 @@ pub enum Rule {
     ParameterMadeRequired,
     /// A required parameter became optional.
     ParameterMadeOptional,
+    /// A form-style parameter takes a list where it took one value (a single value still parses).
+    ParameterMadeMultiValued,
+    /// A parameter's `style` or `explode` changed how its value is written.
+    ParameterSerializationChanged,
+    /// A `default` was added, removed or changed (what an omitted value means).
+    DefaultChanged,
     /// A request body where there was none.
     RequestBodyAdded,
     /// The request body is gone.
@@ -105,6 +137,10 @@ pub enum Rule {
     RequestMediaTypeRemoved,
     /// A new request media type is accepted.
     RequestMediaTypeAdded,
+    /// A media type that had no schema has one.
+    MediaTypeSchemaAdded,
+    /// A media type's schema is gone (any body).
+    MediaTypeSchemaRemoved,
     /// A 2xx/3xx status is no longer answered.
     SuccessStatusRemoved,
     /// An error status is no longer answered.
@@ -129,15 +165,15 @@ pub enum Rule {
     SecuritySchemeChanged,
     /// A webhook event is no longer sent.
     WebhookRemoved,
-    /// A new webhook event is sent.
+    /// A new webhook event is sent (the API promises new event types may appear).
     WebhookAdded,
     /// A server URL is gone.
     ServerRemoved,
     /// A new server URL.
     ServerAdded,
-    /// A schema now refers to another component.
+    /// A schema refers to a component of another name (generated clients rename the type).
     RefTargetChanged,
-    /// The type changed.
+    /// The type changed (some values lost, others gained).
     TypeChanged,
     /// Fewer types are allowed.
     TypeNarrowed,
@@ -147,7 +183,7 @@ pub enum Rule {
     MadeNullable,
     /// Null is no longer allowed.
     MadeNonNullable,
-    /// A new enum value.
+    /// A new enum value (in responses, the API promises new values may appear).
     EnumValueAdded,
     /// An enum value is gone.
     EnumValueRemoved,
@@ -155,6 +191,8 @@ pub enum Rule {
     EnumAdded,
     /// Any value allowed where there was a value set.
     EnumRemoved,
+    /// A `const` value was replaced.
+    ConstChanged,
     /// A format where there was none.
     FormatAdded,
     /// No format where there was one.
@@ -167,11 +205,17 @@ pub enum Rule {
     PatternRemoved,
     /// Another pattern.
     PatternChanged,
-    /// A length, size or value bound became stricter.
+    /// A length, size, count, value or `multipleOf` bound became stricter.
     BoundTightened,
-    /// A length, size or value bound became looser.
+    /// A length, size, count, value or `multipleOf` bound became looser.
     BoundRelaxed,
-    /// An object property is gone.
+    /// A constraint keyword now applies (`uniqueItems`, `contains`, `prefixItems`, `not`, `if`, `dependentRequired`, `patternProperties`, …).
+    ConstraintAdded,
+    /// A constraint keyword no longer applies.
+    ConstraintRemoved,
+    /// A constraint changed in a way that is neither stricter nor looser (`if` replaced, `multipleOf` 2 → 3, …).
+    ConstraintChanged,
+    /// An object property is gone (or is now `readOnly` in a request, `writeOnly` in a response).
     PropertyRemoved,
     /// A new required property.
     RequiredPropertyAdded,
@@ -181,14 +225,20 @@ pub enum Rule {
     PropertyMadeRequired,
     /// A required property became optional.
     PropertyMadeOptional,
-    /// Unknown properties became errors.
+    /// Unknown properties became errors (`additionalProperties` or `unevaluatedProperties` false).
     AdditionalPropertiesForbidden,
     /// Unknown properties became allowed.
     AdditionalPropertiesAllowed,
-    /// A oneOf/anyOf branch is gone.
+    /// A new `allOf` part (more constraints).
+    AllOfPartAdded,
+    /// An `allOf` part is gone (fewer constraints).
+    AllOfPartRemoved,
+    /// A `oneOf`/`anyOf` branch is gone.
     UnionBranchRemoved,
-    /// A new oneOf/anyOf branch.
+    /// A new `oneOf`/`anyOf` branch (in a response union with a discriminator, promised: possibly-breaking).
     UnionBranchAdded,
+    /// A `oneOf` whose branches can overlap now applies: a value matching two branches is refused.
+    OneOfOverlap,
 }
 
 impl Rule {
@@ -197,16 +247,24 @@ impl Rule {
         Rule::OperationRemoved,
         Rule::OperationAdded,
         Rule::OperationIdChanged,
+        Rule::PathParameterRenamed,
+        Rule::PlannedRemoval,
+        Rule::Deprecated,
         Rule::ParameterRemoved,
         Rule::RequiredParameterAdded,
         Rule::OptionalParameterAdded,
         Rule::ParameterMadeRequired,
         Rule::ParameterMadeOptional,
+        Rule::ParameterMadeMultiValued,
+        Rule::ParameterSerializationChanged,
+        Rule::DefaultChanged,
         Rule::RequestBodyAdded,
         Rule::RequestBodyRemoved,
         Rule::RequestBodyMadeRequired,
         Rule::RequestMediaTypeRemoved,
         Rule::RequestMediaTypeAdded,
+        Rule::MediaTypeSchemaAdded,
+        Rule::MediaTypeSchemaRemoved,
         Rule::SuccessStatusRemoved,
         Rule::ErrorStatusRemoved,
         Rule::StatusAdded,
@@ -232,6 +290,7 @@ impl Rule {
         Rule::EnumValueRemoved,
         Rule::EnumAdded,
         Rule::EnumRemoved,
+        Rule::ConstChanged,
         Rule::FormatAdded,
         Rule::FormatRemoved,
         Rule::FormatChanged,
@@ -240,6 +299,9 @@ impl Rule {
         Rule::PatternChanged,
         Rule::BoundTightened,
         Rule::BoundRelaxed,
+        Rule::ConstraintAdded,
+        Rule::ConstraintRemoved,
+        Rule::ConstraintChanged,
         Rule::PropertyRemoved,
         Rule::RequiredPropertyAdded,
         Rule::OptionalPropertyAdded,
@@ -247,8 +309,11 @@ impl Rule {
         Rule::PropertyMadeOptional,
         Rule::AdditionalPropertiesForbidden,
         Rule::AdditionalPropertiesAllowed,
+        Rule::AllOfPartAdded,
+        Rule::AllOfPartRemoved,
         Rule::UnionBranchRemoved,
         Rule::UnionBranchAdded,
+        Rule::OneOfOverlap,
     ];
 
     /// The stable kebab-case name printed in reports (text, Markdown, JSON, JUnit).
@@ -257,16 +322,24 @@ impl Rule {
             Rule::OperationRemoved => "operation-removed",
             Rule::OperationAdded => "operation-added",
             Rule::OperationIdChanged => "operation-id-changed",
+            Rule::PathParameterRenamed => "path-parameter-renamed",
+            Rule::PlannedRemoval => "planned-removal",
+            Rule::Deprecated => "deprecated",
             Rule::ParameterRemoved => "parameter-removed",
             Rule::RequiredParameterAdded => "required-parameter-added",
             Rule::OptionalParameterAdded => "optional-parameter-added",
             Rule::ParameterMadeRequired => "parameter-made-required",
             Rule::ParameterMadeOptional => "parameter-made-optional",
+            Rule::ParameterMadeMultiValued => "parameter-made-multi-valued",
+            Rule::ParameterSerializationChanged => "parameter-serialization-changed",
+            Rule::DefaultChanged => "default-changed",
             Rule::RequestBodyAdded => "request-body-added",
             Rule::RequestBodyRemoved => "request-body-removed",
             Rule::RequestBodyMadeRequired => "request-body-made-required",
             Rule::RequestMediaTypeRemoved => "request-media-type-removed",
             Rule::RequestMediaTypeAdded => "request-media-type-added",
+            Rule::MediaTypeSchemaAdded => "media-type-schema-added",
+            Rule::MediaTypeSchemaRemoved => "media-type-schema-removed",
             Rule::SuccessStatusRemoved => "success-status-removed",
             Rule::ErrorStatusRemoved => "error-status-removed",
             Rule::StatusAdded => "status-added",
@@ -292,6 +365,7 @@ impl Rule {
             Rule::EnumValueRemoved => "enum-value-removed",
             Rule::EnumAdded => "enum-added",
             Rule::EnumRemoved => "enum-removed",
+            Rule::ConstChanged => "const-changed",
             Rule::FormatAdded => "format-added",
             Rule::FormatRemoved => "format-removed",
             Rule::FormatChanged => "format-changed",
@@ -300,6 +374,9 @@ impl Rule {
             Rule::PatternChanged => "pattern-changed",
             Rule::BoundTightened => "bound-tightened",
             Rule::BoundRelaxed => "bound-relaxed",
+            Rule::ConstraintAdded => "constraint-added",
+            Rule::ConstraintRemoved => "constraint-removed",
+            Rule::ConstraintChanged => "constraint-changed",
             Rule::PropertyRemoved => "property-removed",
             Rule::RequiredPropertyAdded => "required-property-added",
             Rule::OptionalPropertyAdded => "optional-property-added",
@@ -307,8 +384,11 @@ impl Rule {
             Rule::PropertyMadeOptional => "property-made-optional",
             Rule::AdditionalPropertiesForbidden => "additional-properties-forbidden",
             Rule::AdditionalPropertiesAllowed => "additional-properties-allowed",
+            Rule::AllOfPartAdded => "all-of-part-added",
+            Rule::AllOfPartRemoved => "all-of-part-removed",
             Rule::UnionBranchRemoved => "union-branch-removed",
             Rule::UnionBranchAdded => "union-branch-added",
+            Rule::OneOfOverlap => "one-of-overlap",
         }
     }
 
@@ -317,19 +397,25 @@ impl Rule {
         match self {
             Rule::OperationRemoved => "an operation (method and path) is gone",
             Rule::OperationAdded => "a new operation",
-            Rule::OperationIdChanged => {
-                "an operation's id changed (generated clients rename the method)"
-            }
+            Rule::OperationIdChanged => "an operation's id changed (generated clients rename the method)",
+            Rule::PathParameterRenamed => "a path parameter has another name; every URL stays the same (generated clients rename the argument)",
+            Rule::PlannedRemoval => "something deprecated with an `x-sunset` date that has passed is gone (severity set by policy)",
+            Rule::Deprecated => "an operation, parameter or property is newly deprecated",
             Rule::ParameterRemoved => "a parameter is gone",
             Rule::RequiredParameterAdded => "a new required parameter",
             Rule::OptionalParameterAdded => "a new optional parameter",
             Rule::ParameterMadeRequired => "an optional parameter became required",
             Rule::ParameterMadeOptional => "a required parameter became optional",
+            Rule::ParameterMadeMultiValued => "a form-style parameter takes a list where it took one value (a single value still parses)",
+            Rule::ParameterSerializationChanged => "a parameter's `style` or `explode` changed how its value is written",
+            Rule::DefaultChanged => "a `default` was added, removed or changed (what an omitted value means)",
             Rule::RequestBodyAdded => "a request body where there was none",
             Rule::RequestBodyRemoved => "the request body is gone",
             Rule::RequestBodyMadeRequired => "an optional request body became required",
             Rule::RequestMediaTypeRemoved => "a request media type is no longer accepted",
             Rule::RequestMediaTypeAdded => "a new request media type is accepted",
+            Rule::MediaTypeSchemaAdded => "a media type that had no schema has one",
+            Rule::MediaTypeSchemaRemoved => "a media type's schema is gone (any body)",
             Rule::SuccessStatusRemoved => "a 2xx/3xx status is no longer answered",
             Rule::ErrorStatusRemoved => "an error status is no longer answered",
             Rule::StatusAdded => "a new status may be answered",
@@ -340,40 +426,122 @@ impl Rule {
             Rule::ResponseHeaderMadeOptional => "a required response header became optional",
             Rule::SecurityTightened => "callers need credentials they did not need",
             Rule::SecurityRelaxed => "callers need fewer credentials",
-            Rule::SecuritySchemeChanged => {
-                "a security scheme's definition changed or it is gone (another header, type, …)"
-            }
+            Rule::SecuritySchemeChanged => "a security scheme's definition changed or it is gone (another header, type, …)",
             Rule::WebhookRemoved => "a webhook event is no longer sent",
-            Rule::WebhookAdded => "a new webhook event is sent",
+            Rule::WebhookAdded => "a new webhook event is sent (the API promises new event types may appear)",
             Rule::ServerRemoved => "a server URL is gone",
             Rule::ServerAdded => "a new server URL",
-            Rule::RefTargetChanged => "a schema now refers to another component",
-            Rule::TypeChanged => "the type changed",
+            Rule::RefTargetChanged => "a schema refers to a component of another name (generated clients rename the type)",
+            Rule::TypeChanged => "the type changed (some values lost, others gained)",
             Rule::TypeNarrowed => "fewer types are allowed",
             Rule::TypeWidened => "more types are allowed",
             Rule::MadeNullable => "null became allowed",
             Rule::MadeNonNullable => "null is no longer allowed",
-            Rule::EnumValueAdded => "a new enum value",
+            Rule::EnumValueAdded => "a new enum value (in responses, the API promises new values may appear)",
             Rule::EnumValueRemoved => "an enum value is gone",
             Rule::EnumAdded => "a value set where any value was allowed",
             Rule::EnumRemoved => "any value allowed where there was a value set",
+            Rule::ConstChanged => "a `const` value was replaced",
             Rule::FormatAdded => "a format where there was none",
             Rule::FormatRemoved => "no format where there was one",
             Rule::FormatChanged => "another format",
             Rule::PatternAdded => "a pattern where there was none",
             Rule::PatternRemoved => "no pattern where there was one",
             Rule::PatternChanged => "another pattern",
-            Rule::BoundTightened => "a length, size or value bound became stricter",
-            Rule::BoundRelaxed => "a length, size or value bound became looser",
-            Rule::PropertyRemoved => "an object property is gone",
+            Rule::BoundTightened => "a length, size, count, value or `multipleOf` bound became stricter",
+            Rule::BoundRelaxed => "a length, size, count, value or `multipleOf` bound became looser",
+            Rule::ConstraintAdded => "a constraint keyword now applies (`uniqueItems`, `contains`, `prefixItems`, `not`, `if`, `dependentRequired`, `patternProperties`, …)",
+            Rule::ConstraintRemoved => "a constraint keyword no longer applies",
+            Rule::ConstraintChanged => "a constraint changed in a way that is neither stricter nor looser (`if` replaced, `multipleOf` 2 → 3, …)",
+            Rule::PropertyRemoved => "an object property is gone (or is now `readOnly` in a request, `writeOnly` in a response)",
             Rule::RequiredPropertyAdded => "a new required property",
             Rule::OptionalPropertyAdded => "a new optional property",
             Rule::PropertyMadeRequired => "an optional property became required",
             Rule::PropertyMadeOptional => "a required property became optional",
-            Rule::AdditionalPropertiesForbidden => "unknown properties became errors",
+            Rule::AdditionalPropertiesForbidden => "unknown properties became errors (`additionalProperties` or `unevaluatedProperties` false)",
             Rule::AdditionalPropertiesAllowed => "unknown properties became allowed",
-            Rule::UnionBranchRemoved => "a oneOf/anyOf branch is gone",
-            Rule::UnionBranchAdded => "a new oneOf/anyOf branch",
+            Rule::AllOfPartAdded => "a new `allOf` part (more constraints)",
+            Rule::AllOfPartRemoved => "an `allOf` part is gone (fewer constraints)",
+            Rule::UnionBranchRemoved => "a `oneOf`/`anyOf` branch is gone",
+            Rule::UnionBranchAdded => "a new `oneOf`/`anyOf` branch (in a response union with a discriminator, promised: possibly-breaking)",
+            Rule::OneOfOverlap => "a `oneOf` whose branches can overlap now applies: a value matching two branches is refused",
+        }
+    }
+
+    /// The rule's class `(in a request, in a response or webhook payload)`, as the policy
+    /// table prints it; an empty text where the rule does not occur in that direction.
+    pub fn policy(self) -> (&'static str, &'static str) {
+        match self {
+            Rule::OperationRemoved => ("breaking", ""),
+            Rule::OperationAdded => ("compatible", ""),
+            Rule::OperationIdChanged => ("possibly-breaking", ""),
+            Rule::PathParameterRenamed => ("possibly-breaking", ""),
+            Rule::PlannedRemoval => ("policy", "policy"),
+            Rule::Deprecated => ("compatible", "compatible"),
+            Rule::ParameterRemoved => ("possibly-breaking", ""),
+            Rule::RequiredParameterAdded => ("breaking", ""),
+            Rule::OptionalParameterAdded => ("compatible", ""),
+            Rule::ParameterMadeRequired => ("breaking", ""),
+            Rule::ParameterMadeOptional => ("compatible", ""),
+            Rule::ParameterMadeMultiValued => ("compatible", ""),
+            Rule::ParameterSerializationChanged => ("breaking", ""),
+            Rule::DefaultChanged => ("possibly-breaking", "possibly-breaking"),
+            Rule::RequestBodyAdded => ("breaking if required, else compatible", ""),
+            Rule::RequestBodyRemoved => ("possibly-breaking", ""),
+            Rule::RequestBodyMadeRequired => ("breaking", ""),
+            Rule::RequestMediaTypeRemoved => ("breaking", ""),
+            Rule::RequestMediaTypeAdded => ("compatible", ""),
+            Rule::MediaTypeSchemaAdded => ("breaking", "compatible"),
+            Rule::MediaTypeSchemaRemoved => ("compatible", "breaking"),
+            Rule::SuccessStatusRemoved => ("", "breaking"),
+            Rule::ErrorStatusRemoved => ("", "compatible"),
+            Rule::StatusAdded => ("", "possibly-breaking"),
+            Rule::ResponseMediaTypeRemoved => ("", "breaking"),
+            Rule::ResponseMediaTypeAdded => ("", "possibly-breaking"),
+            Rule::ResponseHeaderRemoved => ("", "breaking if required, else possibly-breaking"),
+            Rule::ResponseHeaderAdded => ("", "compatible"),
+            Rule::ResponseHeaderMadeOptional => ("", "breaking"),
+            Rule::SecurityTightened => ("breaking", ""),
+            Rule::SecurityRelaxed => ("compatible", ""),
+            Rule::SecuritySchemeChanged => ("breaking", ""),
+            Rule::WebhookRemoved => ("", "breaking"),
+            Rule::WebhookAdded => ("", "possibly-breaking"),
+            Rule::ServerRemoved => ("possibly-breaking", ""),
+            Rule::ServerAdded => ("compatible", ""),
+            Rule::RefTargetChanged => ("possibly-breaking", "possibly-breaking"),
+            Rule::TypeChanged => ("breaking", "breaking"),
+            Rule::TypeNarrowed => ("breaking", "compatible"),
+            Rule::TypeWidened => ("compatible", "breaking"),
+            Rule::MadeNullable => ("compatible", "breaking"),
+            Rule::MadeNonNullable => ("breaking", "compatible"),
+            Rule::EnumValueAdded => ("compatible", "possibly-breaking"),
+            Rule::EnumValueRemoved => ("breaking", "compatible"),
+            Rule::EnumAdded => ("breaking", "compatible"),
+            Rule::EnumRemoved => ("compatible", "breaking"),
+            Rule::ConstChanged => ("breaking", "breaking"),
+            Rule::FormatAdded => ("breaking", "compatible"),
+            Rule::FormatRemoved => ("compatible", "breaking"),
+            Rule::FormatChanged => ("breaking", "breaking"),
+            Rule::PatternAdded => ("breaking", "compatible"),
+            Rule::PatternRemoved => ("compatible", "breaking"),
+            Rule::PatternChanged => ("breaking", "breaking"),
+            Rule::BoundTightened => ("breaking", "compatible"),
+            Rule::BoundRelaxed => ("compatible", "breaking"),
+            Rule::ConstraintAdded => ("breaking", "compatible"),
+            Rule::ConstraintRemoved => ("compatible", "breaking"),
+            Rule::ConstraintChanged => ("breaking", "breaking"),
+            Rule::PropertyRemoved => ("breaking if the schema is closed, else possibly-breaking", "breaking if it was required, else possibly-breaking"),
+            Rule::RequiredPropertyAdded => ("breaking", "compatible"),
+            Rule::OptionalPropertyAdded => ("compatible", "compatible if the schema is open, breaking if closed"),
+            Rule::PropertyMadeRequired => ("breaking", "compatible"),
+            Rule::PropertyMadeOptional => ("compatible", "breaking"),
+            Rule::AdditionalPropertiesForbidden => ("breaking", "compatible"),
+            Rule::AdditionalPropertiesAllowed => ("compatible", "breaking"),
+            Rule::AllOfPartAdded => ("breaking", "compatible"),
+            Rule::AllOfPartRemoved => ("compatible", "breaking"),
+            Rule::UnionBranchRemoved => ("breaking", "compatible"),
+            Rule::UnionBranchAdded => ("compatible", "breaking"),
+            Rule::OneOfOverlap => ("breaking", "compatible"),
         }
     }
 
@@ -397,77 +565,39 @@ impl Serialize for Rule {
     }
 }
 
-/// Which way data flows through a schema.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Direction {
-    /// Clients send it: narrowing breaks.
-    Request,
-    /// Clients receive it (responses, webhook payloads): widening breaks.
-    Response,
+mod differ;
+pub mod normalize;
+mod schema;
+
+/// What the comparison needs to know beyond the two documents.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// Today's date (`YYYY-MM-DD`, UTC): something deprecated whose `x-sunset` date is on or
+    /// before it may be removed as planned. `None`: no sunset has passed.
+    pub today: Option<String>,
+    /// The class of a planned removal ([`Rule::PlannedRemoval`]).
+    pub planned_removal: Severity,
 }
 
-const METHODS: &[&str] = &[
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
-
-fn keys(value: &Value) -> BTreeSet<String> {
-    value
-        .as_object()
-        .map(|o| o.keys().cloned().collect())
-        .unwrap_or_default()
-}
-
-/// The `type` keyword as a set (with `null` when the schema allows it).
-fn types(schema: &Value) -> Option<BTreeSet<String>> {
-    match schema.get("type") {
-        Some(Value::String(t)) => Some(BTreeSet::from([t.clone()])),
-        Some(Value::Array(ts)) => Some(
-            ts.iter()
-                .filter_map(|t| t.as_str().map(str::to_owned))
-                .collect(),
-        ),
-        _ => None,
+impl Default for Policy {
+    /// No date (so no sunset has passed); planned removals possibly-breaking.
+    fn default() -> Self {
+        Self {
+            today: None,
+            planned_removal: Severity::PossiblyBreaking,
+        }
     }
 }
 
-/// The closed value set of a schema (`enum`, or `const` as a set of one).
-fn value_set(schema: &Value) -> Option<Vec<Value>> {
-    match (schema.get("enum"), schema.get("const")) {
-        (Some(Value::Array(values)), _) => Some(values.clone()),
-        (_, Some(value)) => Some(vec![value.clone()]),
-        _ => None,
-    }
-}
-
-fn at(base: &str, path: &str) -> String {
-    if path.is_empty() {
-        base.to_owned()
-    } else {
-        format!("{base} at {path}")
-    }
-}
-
-struct Differ<'a> {
-    old: &'a Value,
-    new: &'a Value,
-    changes: Vec<Change>,
-    /// `(old $ref, new $ref, direction)` being compared, so recursive schemas end.
-    visiting: HashSet<(String, String, Direction)>,
-}
-
-/// Every change from `old` to `new`, worst first, then by location.
+/// Every change from `old` to `new` (OpenAPI 3.1 documents; see [`normalize`] for 3.0),
+/// worst first, then by location, under the default [`Policy`].
 pub fn diff(old: &Value, new: &Value) -> Vec<Change> {
-    let mut differ = Differ {
-        old,
-        new,
-        changes: Vec::new(),
-        visiting: HashSet::new(),
-    };
-    differ.paths();
-    differ.webhooks();
-    differ.servers();
-    differ.security_schemes();
-    let mut changes = differ.changes;
+    diff_with(old, new, &Policy::default())
+}
+
+/// Every change from `old` to `new`, worst first, then by location, under `policy`.
+pub fn diff_with(old: &Value, new: &Value, policy: &Policy) -> Vec<Change> {
+    let mut changes = differ::Differ::new(old, new, policy).run();
     changes.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -475,6 +605,9 @@ pub fn diff(old: &Value, new: &Value) -> Vec<Change> {
             // By name, not by declaration order: the order of reports does not depend on
             // where a rule sits in the enum.
             .then_with(|| a.rule.name().cmp(b.rule.name()))
+            .then_with(|| a.reason.cmp(&b.reason))
+            .then_with(|| a.old.cmp(&b.old))
+            .then_with(|| a.new.cmp(&b.new))
     });
     changes.dedup();
     changes
@@ -483,963 +616,6 @@ pub fn diff(old: &Value, new: &Value) -> Vec<Change> {
 /// The worst severity among changes.
 pub fn worst(changes: &[Change]) -> Option<Severity> {
     changes.iter().map(|c| c.severity).max()
-}
-
-impl Differ<'_> {
-    fn push(
-        &mut self,
-        severity: Severity,
-        rule: Rule,
-        location: String,
-        reason: impl Into<String>,
-    ) {
-        self.changes.push(Change {
-            severity,
-            rule,
-            location,
-            reason: reason.into(),
-        });
-    }
-
-    /// A severity by direction: `(in a request, in a response)`.
-    fn by_direction(
-        &mut self,
-        direction: Direction,
-        (request, response): (Severity, Severity),
-        rule: Rule,
-        location: String,
-        reason: impl Into<String>,
-    ) {
-        let severity = match direction {
-            Direction::Request => request,
-            Direction::Response => response,
-        };
-        self.push(severity, rule, location, reason);
-    }
-
-    fn paths(&mut self) {
-        let (old, new) = (self.old, self.new);
-        let all: BTreeSet<String> = keys(&old["paths"])
-            .union(&keys(&new["paths"]))
-            .cloned()
-            .collect();
-        for path in all {
-            let old_item = resolve(old, &old["paths"][&path]);
-            let new_item = resolve(new, &new["paths"][&path]);
-            for method in METHODS {
-                let location = format!("{} {path}", method.to_uppercase());
-                match (old_item.get(*method), new_item.get(*method)) {
-                    (Some(_), None) => self.push(
-                        Severity::Breaking,
-                        Rule::OperationRemoved,
-                        location,
-                        "clients calling it get 404 or 405",
-                    ),
-                    (None, Some(_)) => self.push(
-                        Severity::Compatible,
-                        Rule::OperationAdded,
-                        location,
-                        "a new operation breaks no existing caller",
-                    ),
-                    (Some(old_op), Some(new_op)) => {
-                        self.operation(&location, old_item, old_op, new_item, new_op)
-                    }
-                    (None, None) => {}
-                }
-            }
-        }
-    }
-
-    fn operation(
-        &mut self,
-        location: &str,
-        old_item: &Value,
-        old_op: &Value,
-        new_item: &Value,
-        new_op: &Value,
-    ) {
-        if old_op["operationId"] != new_op["operationId"] && old_op["operationId"].is_string() {
-            self.push(
-                Severity::Breaking,
-                Rule::OperationIdChanged,
-                location.to_owned(),
-                format!(
-                    "operationId {} became {}: generated clients rename the method",
-                    old_op["operationId"], new_op["operationId"]
-                ),
-            );
-        }
-        self.parameters(location, old_item, old_op, new_item, new_op);
-        self.request_body(location, &old_op["requestBody"], &new_op["requestBody"]);
-        self.responses(location, &old_op["responses"], &new_op["responses"]);
-        let old_security = old_op
-            .get("security")
-            .unwrap_or(&self.old["security"])
-            .clone();
-        let new_security = new_op
-            .get("security")
-            .unwrap_or(&self.new["security"])
-            .clone();
-        self.security(location, &old_security, &new_security);
-    }
-
-    fn parameters(
-        &mut self,
-        location: &str,
-        old_item: &Value,
-        old_op: &Value,
-        new_item: &Value,
-        new_op: &Value,
-    ) {
-        let collect =
-            |doc: &Value, item: &Value, op: &Value| -> BTreeMap<(String, String), Value> {
-                item["parameters"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .chain(op["parameters"].as_array().into_iter().flatten())
-                    .map(|p| resolve(doc, p).clone())
-                    .filter_map(|p| {
-                        Some((
-                            (p["in"].as_str()?.to_owned(), {
-                                // Header names are case-insensitive in HTTP.
-                                let name = p["name"].as_str()?;
-                                if p["in"] == "header" {
-                                    name.to_ascii_lowercase()
-                                } else {
-                                    name.to_owned()
-                                }
-                            }),
-                            p,
-                        ))
-                    })
-                    .collect()
-            };
-        let old_params = collect(self.old, old_item, old_op);
-        let new_params = collect(self.new, new_item, new_op);
-        for ((place, name), old) in &old_params {
-            let here = format!("{location} {place} parameter {name}");
-            match new_params.get(&(place.clone(), name.clone())) {
-                None => self.push(
-                    Severity::PossiblyBreaking,
-                    Rule::ParameterRemoved,
-                    here,
-                    "clients still send it; the API may now reject or ignore it",
-                ),
-                Some(new) => {
-                    match (old["required"] == true, new["required"] == true) {
-                        (false, true) => self.push(
-                            Severity::Breaking,
-                            Rule::ParameterMadeRequired,
-                            here.clone(),
-                            "callers that omit it now fail",
-                        ),
-                        (true, false) => self.push(
-                            Severity::Compatible,
-                            Rule::ParameterMadeOptional,
-                            here.clone(),
-                            "callers may keep sending it",
-                        ),
-                        _ => {}
-                    }
-                    self.schema(
-                        Direction::Request,
-                        &here,
-                        "",
-                        &old["schema"],
-                        &new["schema"],
-                    );
-                }
-            }
-        }
-        for ((place, name), new) in &new_params {
-            if !old_params.contains_key(&(place.clone(), name.clone())) {
-                let here = format!("{location} {place} parameter {name}");
-                if new["required"] == true {
-                    self.push(
-                        Severity::Breaking,
-                        Rule::RequiredParameterAdded,
-                        here,
-                        "existing callers do not send it",
-                    );
-                } else {
-                    self.push(
-                        Severity::Compatible,
-                        Rule::OptionalParameterAdded,
-                        here,
-                        "existing callers need not send it",
-                    );
-                }
-            }
-        }
-    }
-
-    fn request_body(&mut self, location: &str, old: &Value, new: &Value) {
-        let here = format!("{location} request body");
-        let old = resolve(self.old, old);
-        let new = resolve(self.new, new);
-        match (old.is_object(), new.is_object()) {
-            (true, false) => self.push(
-                Severity::PossiblyBreaking,
-                Rule::RequestBodyRemoved,
-                here,
-                "clients still send one; the API may now reject it",
-            ),
-            (false, true) => {
-                let severity = if new["required"] == true {
-                    Severity::Breaking
-                } else {
-                    Severity::Compatible
-                };
-                self.push(
-                    severity,
-                    Rule::RequestBodyAdded,
-                    here,
-                    if severity == Severity::Breaking {
-                        "existing callers send no body"
-                    } else {
-                        "the body is optional"
-                    },
-                );
-            }
-            (true, true) => {
-                if old["required"] != true && new["required"] == true {
-                    self.push(
-                        Severity::Breaking,
-                        Rule::RequestBodyMadeRequired,
-                        here.clone(),
-                        "callers that send no body now fail",
-                    );
-                }
-                let (old_content, new_content) = (old["content"].clone(), new["content"].clone());
-                for media in keys(&old_content) {
-                    match new_content.get(&media) {
-                        None => self.push(
-                            Severity::Breaking,
-                            Rule::RequestMediaTypeRemoved,
-                            format!("{here} {media}"),
-                            "callers sending it now fail",
-                        ),
-                        Some(new_media) => self.schema(
-                            Direction::Request,
-                            &format!("{here} {media}"),
-                            "",
-                            &old_content[&media]["schema"],
-                            &new_media["schema"],
-                        ),
-                    }
-                }
-                for media in keys(&new_content).difference(&keys(&old_content)) {
-                    self.push(
-                        Severity::Compatible,
-                        Rule::RequestMediaTypeAdded,
-                        format!("{here} {media}"),
-                        "another way to send the body",
-                    );
-                }
-            }
-            (false, false) => {}
-        }
-    }
-
-    fn responses(&mut self, location: &str, old: &Value, new: &Value) {
-        for status in keys(old).union(&keys(new)) {
-            let here = format!("{location} response {status}");
-            let success = status.starts_with('2') || status.starts_with('3');
-            match (old.get(status), new.get(status)) {
-                (Some(_), None) if success => self.push(
-                    Severity::Breaking,
-                    Rule::SuccessStatusRemoved,
-                    here,
-                    "clients expecting it get something else",
-                ),
-                (Some(_), None) => self.push(
-                    Severity::Compatible,
-                    Rule::ErrorStatusRemoved,
-                    here,
-                    "clients no longer receive this error",
-                ),
-                (None, Some(_)) => self.push(
-                    Severity::PossiblyBreaking,
-                    Rule::StatusAdded,
-                    here,
-                    "clients generated from the old spec do not expect it",
-                ),
-                (Some(old_response), Some(new_response)) => {
-                    let old_response = resolve(self.old, old_response).clone();
-                    let new_response = resolve(self.new, new_response).clone();
-                    self.response_headers(
-                        &here,
-                        &old_response["headers"],
-                        &new_response["headers"],
-                    );
-                    let (old_content, new_content) =
-                        (&old_response["content"], &new_response["content"]);
-                    for media in keys(old_content) {
-                        match new_content.get(&media) {
-                            None => self.push(
-                                Severity::Breaking,
-                                Rule::ResponseMediaTypeRemoved,
-                                format!("{here} {media}"),
-                                "clients parsing it get another media type",
-                            ),
-                            Some(new_media) => self.schema(
-                                Direction::Response,
-                                &format!("{here} {media}"),
-                                "",
-                                &old_content[&media]["schema"],
-                                &new_media["schema"],
-                            ),
-                        }
-                    }
-                    for media in keys(new_content).difference(&keys(old_content)) {
-                        self.push(
-                            Severity::PossiblyBreaking,
-                            Rule::ResponseMediaTypeAdded,
-                            format!("{here} {media}"),
-                            "clients may receive a media type they do not parse",
-                        );
-                    }
-                }
-                (None, None) => {}
-            }
-        }
-    }
-
-    fn response_headers(&mut self, location: &str, old: &Value, new: &Value) {
-        for name in keys(old).union(&keys(new)) {
-            let here = format!("{location} header {name}");
-            let old_header = old.get(name).map(|h| resolve(self.old, h).clone());
-            let new_header = new.get(name).map(|h| resolve(self.new, h).clone());
-            match (old_header, new_header) {
-                (Some(old), None) => {
-                    let severity = if old["required"] == true {
-                        Severity::Breaking
-                    } else {
-                        Severity::PossiblyBreaking
-                    };
-                    self.push(
-                        severity,
-                        Rule::ResponseHeaderRemoved,
-                        here,
-                        "clients reading it no longer get it",
-                    );
-                }
-                (None, Some(_)) => self.push(
-                    Severity::Compatible,
-                    Rule::ResponseHeaderAdded,
-                    here,
-                    "clients may ignore it",
-                ),
-                (Some(old), Some(new)) => {
-                    if old["required"] == true && new["required"] != true {
-                        self.push(
-                            Severity::Breaking,
-                            Rule::ResponseHeaderMadeOptional,
-                            here.clone(),
-                            "clients relying on it may not get it",
-                        );
-                    }
-                    self.schema(
-                        Direction::Response,
-                        &here,
-                        "",
-                        &old["schema"],
-                        &new["schema"],
-                    );
-                }
-                (None, None) => {}
-            }
-        }
-    }
-
-    fn security(&mut self, location: &str, old: &Value, new: &Value) {
-        let requirements = |value: &Value| -> Vec<BTreeSet<String>> {
-            value
-                .as_array()
-                .map(|reqs| reqs.iter().map(keys).collect())
-                .unwrap_or_default()
-        };
-        let (old, new) = (requirements(old), requirements(new));
-        if old == new {
-            return;
-        }
-        // A caller meeting some old requirement must still meet some new one.
-        let satisfied =
-            |have: &BTreeSet<String>| new.is_empty() || new.iter().any(|need| need.is_subset(have));
-        let describe = |reqs: &[BTreeSet<String>]| {
-            if reqs.is_empty() {
-                "none".to_owned()
-            } else {
-                reqs.iter()
-                    .map(|r| r.iter().cloned().collect::<Vec<_>>().join(" + "))
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            }
-        };
-        let here = format!("{location} security");
-        let reason = format!("{} became {}", describe(&old), describe(&new));
-        if old.is_empty() || !old.iter().all(satisfied) {
-            self.push(Severity::Breaking, Rule::SecurityTightened, here, reason);
-        } else {
-            self.push(Severity::Compatible, Rule::SecurityRelaxed, here, reason);
-        }
-    }
-
-    /// A scheme that existing callers use must keep its definition (type, header name,
-    /// scheme); a new scheme changes nothing until an operation requires it.
-    fn security_schemes(&mut self) {
-        let (old, new) = (
-            &self.old["components"]["securitySchemes"],
-            &self.new["components"]["securitySchemes"],
-        );
-        for name in keys(old) {
-            let here = format!("security scheme {name}");
-            let old_scheme = resolve(self.old, &old[&name]).clone();
-            match new
-                .get(&name)
-                .map(|scheme| resolve(self.new, scheme).clone())
-            {
-                None => self.push(
-                    Severity::Breaking,
-                    Rule::SecuritySchemeChanged,
-                    here,
-                    "the scheme is gone",
-                ),
-                Some(new_scheme) => {
-                    let fields = ["type", "in", "name", "scheme", "bearerFormat"];
-                    let changed: Vec<&str> = fields
-                        .into_iter()
-                        .filter(|f| old_scheme.get(*f) != new_scheme.get(*f))
-                        .collect();
-                    if !changed.is_empty() {
-                        self.push(
-                            Severity::Breaking,
-                            Rule::SecuritySchemeChanged,
-                            here,
-                            format!(
-                                "{} changed: callers send the old credentials",
-                                changed.join(", ")
-                            ),
-                        );
-                    }
-                }
-            }
-        }
-    }
-
-    fn webhooks(&mut self) {
-        let (old, new) = (self.old, self.new);
-        for event in keys(&old["webhooks"]).union(&keys(&new["webhooks"])) {
-            let here = format!("webhook {event}");
-            match (old["webhooks"].get(event), new["webhooks"].get(event)) {
-                (Some(_), None) => self.push(
-                    Severity::Breaking,
-                    Rule::WebhookRemoved,
-                    here,
-                    "receivers waiting for it no longer get it",
-                ),
-                (None, Some(_)) => self.push(
-                    Severity::PossiblyBreaking,
-                    Rule::WebhookAdded,
-                    here,
-                    "receivers that reject unknown events fail on it",
-                ),
-                (Some(old_item), Some(new_item)) => {
-                    let old_schema = &resolve(old, old_item)["post"]["requestBody"];
-                    let new_schema = &resolve(new, new_item)["post"]["requestBody"];
-                    let old_body = resolve(old, old_schema);
-                    let new_body = resolve(new, new_schema);
-                    self.schema(
-                        Direction::Response,
-                        &format!("{here} payload"),
-                        "",
-                        &old_body["content"]["application/json"]["schema"],
-                        &new_body["content"]["application/json"]["schema"],
-                    );
-                }
-                (None, None) => {}
-            }
-        }
-    }
-
-    fn servers(&mut self) {
-        let urls = |doc: &Value| -> BTreeSet<String> {
-            doc["servers"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|s| s["url"].as_str().map(str::to_owned))
-                .collect()
-        };
-        let (old, new) = (urls(self.old), urls(self.new));
-        for url in old.difference(&new) {
-            self.push(
-                Severity::PossiblyBreaking,
-                Rule::ServerRemoved,
-                format!("server {url}"),
-                "clients configured with it must move",
-            );
-        }
-        for url in new.difference(&old) {
-            self.push(
-                Severity::Compatible,
-                Rule::ServerAdded,
-                format!("server {url}"),
-                "another place to reach the API",
-            );
-        }
-    }
-
-    /// Compares two schemas in a direction; `path` is the place inside the body.
-    fn schema(&mut self, direction: Direction, base: &str, path: &str, old: &Value, new: &Value) {
-        if old.is_null() || new.is_null() {
-            return;
-        }
-        let old_ref = old.get("$ref").and_then(Value::as_str).map(str::to_owned);
-        let new_ref = new.get("$ref").and_then(Value::as_str).map(str::to_owned);
-        if let (Some(old_ref), Some(new_ref)) = (&old_ref, &new_ref) {
-            if old_ref != new_ref {
-                self.push(
-                    Severity::PossiblyBreaking,
-                    Rule::RefTargetChanged,
-                    at(base, path),
-                    format!("{old_ref} became {new_ref}"),
-                );
-            }
-            if !self
-                .visiting
-                .insert((old_ref.clone(), new_ref.clone(), direction))
-            {
-                return;
-            }
-        }
-        let old_schema = resolve(self.old, old).clone();
-        let new_schema = resolve(self.new, new).clone();
-        self.compare(direction, base, path, &old_schema, &new_schema);
-        if let (Some(old_ref), Some(new_ref)) = (old_ref, new_ref) {
-            self.visiting.remove(&(old_ref, new_ref, direction));
-        }
-    }
-
-    fn compare(&mut self, direction: Direction, base: &str, path: &str, old: &Value, new: &Value) {
-        use Severity::{Breaking, Compatible, PossiblyBreaking};
-        let here = at(base, path);
-
-        if let (Some(old_types), Some(new_types)) = (types(old), types(new)) {
-            let (old_null, new_null) = (old_types.contains("null"), new_types.contains("null"));
-            if !old_null && new_null {
-                self.by_direction(
-                    direction,
-                    (Compatible, Breaking),
-                    Rule::MadeNullable,
-                    here.clone(),
-                    "null is now allowed",
-                );
-            }
-            if old_null && !new_null {
-                self.by_direction(
-                    direction,
-                    (Breaking, Compatible),
-                    Rule::MadeNonNullable,
-                    here.clone(),
-                    "null is no longer allowed",
-                );
-            }
-            // `integer` is a subset of `number`.
-            let widen = |set: &BTreeSet<String>| -> BTreeSet<String> {
-                let mut set: BTreeSet<String> =
-                    set.iter().filter(|t| *t != "null").cloned().collect();
-                if set.contains("number") {
-                    set.insert("integer".to_owned());
-                }
-                set
-            };
-            let (old_set, new_set) = (widen(&old_types), widen(&new_types));
-            let lost: Vec<&String> = old_set.difference(&new_set).collect();
-            let gained: Vec<&String> = new_set.difference(&old_set).collect();
-            let describe = |set: &BTreeSet<String>| {
-                set.iter()
-                    .filter(|t| *t != "null")
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            };
-            let reason = format!(
-                "type {} became {}",
-                describe(&old_types),
-                describe(&new_types)
-            );
-            match (lost.is_empty(), gained.is_empty()) {
-                (false, true) => self.by_direction(
-                    direction,
-                    (Breaking, Compatible),
-                    Rule::TypeNarrowed,
-                    here.clone(),
-                    reason,
-                ),
-                (true, false) => self.by_direction(
-                    direction,
-                    (Compatible, Breaking),
-                    Rule::TypeWidened,
-                    here.clone(),
-                    reason,
-                ),
-                (false, false) => self.push(Breaking, Rule::TypeChanged, here.clone(), reason),
-                (true, true) => {}
-            }
-        }
-
-        match (types(old), types(new)) {
-            (None, Some(new_types))
-                if ["oneOf", "anyOf", "allOf", "enum", "const"]
-                    .iter()
-                    .all(|k| old.get(*k).is_none()) =>
-            {
-                let listed = new_types.iter().cloned().collect::<Vec<_>>().join(" or ");
-                self.by_direction(
-                    direction,
-                    (Breaking, Compatible),
-                    Rule::TypeNarrowed,
-                    here.clone(),
-                    format!("any type became {listed}"),
-                );
-            }
-            (Some(old_types), None)
-                if !old.is_null()
-                    && new.get("$ref").is_none()
-                    && new.get("oneOf").is_none()
-                    && new.get("anyOf").is_none()
-                    && new.get("allOf").is_none() =>
-            {
-                let listed = old_types.iter().cloned().collect::<Vec<_>>().join(" or ");
-                self.by_direction(
-                    direction,
-                    (Compatible, Breaking),
-                    Rule::TypeWidened,
-                    here.clone(),
-                    format!("{listed} became any type"),
-                );
-            }
-            _ => {}
-        }
-
-        match (value_set(old), value_set(new)) {
-            (Some(old_values), Some(new_values)) => {
-                for value in old_values.iter().filter(|v| !new_values.contains(v)) {
-                    self.by_direction(
-                        direction,
-                        (Breaking, Compatible),
-                        Rule::EnumValueRemoved,
-                        here.clone(),
-                        format!("{value} is no longer allowed"),
-                    );
-                }
-                for value in new_values.iter().filter(|v| !old_values.contains(v)) {
-                    self.by_direction(
-                        direction,
-                        (Compatible, PossiblyBreaking),
-                        Rule::EnumValueAdded,
-                        here.clone(),
-                        format!("{value} is new"),
-                    );
-                }
-            }
-            (None, Some(_)) => self.by_direction(
-                direction,
-                (Breaking, Compatible),
-                Rule::EnumAdded,
-                here.clone(),
-                "only listed values are allowed now",
-            ),
-            (Some(_), None) => self.by_direction(
-                direction,
-                (Compatible, PossiblyBreaking),
-                Rule::EnumRemoved,
-                here.clone(),
-                "any value is allowed now",
-            ),
-            (None, None) => {}
-        }
-
-        for (keyword, added, removed, changed) in [
-            (
-                "format",
-                Rule::FormatAdded,
-                Rule::FormatRemoved,
-                Rule::FormatChanged,
-            ),
-            (
-                "pattern",
-                Rule::PatternAdded,
-                Rule::PatternRemoved,
-                Rule::PatternChanged,
-            ),
-        ] {
-            match (old.get(keyword), new.get(keyword)) {
-                (None, Some(value)) => self.by_direction(
-                    direction,
-                    (Breaking, Compatible),
-                    added,
-                    here.clone(),
-                    format!("{keyword} {value} now applies"),
-                ),
-                (Some(value), None) => self.by_direction(
-                    direction,
-                    (Compatible, PossiblyBreaking),
-                    removed,
-                    here.clone(),
-                    format!("{keyword} {value} no longer applies"),
-                ),
-                (Some(a), Some(b)) if a != b => self.by_direction(
-                    direction,
-                    (PossiblyBreaking, PossiblyBreaking),
-                    changed,
-                    here.clone(),
-                    format!("{keyword} {a} became {b}"),
-                ),
-                _ => {}
-            }
-        }
-
-        // Upper bounds tighten by going down; lower bounds by going up.
-        for (keyword, upper) in [
-            ("maxLength", true),
-            ("maxItems", true),
-            ("maxProperties", true),
-            ("maximum", true),
-            ("exclusiveMaximum", true),
-            ("minLength", false),
-            ("minItems", false),
-            ("minProperties", false),
-            ("minimum", false),
-            ("exclusiveMinimum", false),
-        ] {
-            let old_bound = old.get(keyword).and_then(Value::as_f64);
-            let new_bound = new.get(keyword).and_then(Value::as_f64);
-            let tightened = match (old_bound, new_bound) {
-                (None, Some(_)) => Some(true),
-                (Some(_), None) => Some(false),
-                (Some(a), Some(b)) if a != b => Some(if upper { b < a } else { b > a }),
-                _ => None,
-            };
-            let reason = format!(
-                "{keyword} {} became {}",
-                old.get(keyword).map_or("none".to_owned(), Value::to_string),
-                new.get(keyword).map_or("none".to_owned(), Value::to_string)
-            );
-            match tightened {
-                Some(true) => self.by_direction(
-                    direction,
-                    (Breaking, Compatible),
-                    Rule::BoundTightened,
-                    here.clone(),
-                    reason,
-                ),
-                Some(false) => self.by_direction(
-                    direction,
-                    (Compatible, PossiblyBreaking),
-                    Rule::BoundRelaxed,
-                    here.clone(),
-                    reason,
-                ),
-                None => {}
-            }
-        }
-
-        self.properties(direction, base, path, old, new);
-
-        match (&old["additionalProperties"], &new["additionalProperties"]) {
-            (Value::Bool(false), other) if other != &Value::Bool(false) => self.by_direction(
-                direction,
-                (Compatible, PossiblyBreaking),
-                Rule::AdditionalPropertiesAllowed,
-                here.clone(),
-                "unknown properties are no longer refused",
-            ),
-            (other, Value::Bool(false))
-                if other != &Value::Bool(false) && old.get("properties").is_some() =>
-            {
-                self.by_direction(
-                    direction,
-                    (Breaking, Compatible),
-                    Rule::AdditionalPropertiesForbidden,
-                    here.clone(),
-                    "unknown properties are refused now",
-                )
-            }
-            (old_extra @ Value::Object(_), new_extra @ Value::Object(_)) => {
-                let (old_extra, new_extra) = (old_extra.clone(), new_extra.clone());
-                self.schema(
-                    direction,
-                    base,
-                    &format!("{path}/*"),
-                    &old_extra,
-                    &new_extra,
-                );
-            }
-            _ => {}
-        }
-
-        if let (Some(old_items), Some(new_items)) = (old.get("items"), new.get("items")) {
-            let (old_items, new_items) = (old_items.clone(), new_items.clone());
-            self.schema(
-                direction,
-                base,
-                &format!("{path}/[]"),
-                &old_items,
-                &new_items,
-            );
-        }
-
-        for keyword in ["oneOf", "anyOf"] {
-            let (Some(old_branches), Some(new_branches)) =
-                (old[keyword].as_array(), new[keyword].as_array())
-            else {
-                continue;
-            };
-            let name = |branch: &Value, index: usize| {
-                branch
-                    .get("$ref")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| format!("#{index}"))
-            };
-            let old_named: BTreeMap<String, Value> = old_branches
-                .iter()
-                .enumerate()
-                .map(|(i, b)| (name(b, i), b.clone()))
-                .collect();
-            let new_named: BTreeMap<String, Value> = new_branches
-                .iter()
-                .enumerate()
-                .map(|(i, b)| (name(b, i), b.clone()))
-                .collect();
-            for (branch, old_branch) in &old_named {
-                match new_named.get(branch) {
-                    None => self.by_direction(
-                        direction,
-                        (Breaking, Compatible),
-                        Rule::UnionBranchRemoved,
-                        here.clone(),
-                        format!("{keyword} branch {branch} is gone"),
-                    ),
-                    Some(new_branch) => self.schema(direction, base, path, old_branch, new_branch),
-                }
-            }
-            for branch in new_named.keys().filter(|b| !old_named.contains_key(*b)) {
-                self.by_direction(
-                    direction,
-                    (Compatible, PossiblyBreaking),
-                    Rule::UnionBranchAdded,
-                    here.clone(),
-                    format!("{keyword} branch {branch} is new"),
-                );
-            }
-        }
-        if let (Some(old_parts), Some(new_parts)) =
-            (old["allOf"].as_array(), new["allOf"].as_array())
-        {
-            for (old_part, new_part) in old_parts.iter().zip(new_parts) {
-                self.schema(direction, base, path, old_part, new_part);
-            }
-        }
-    }
-
-    fn properties(
-        &mut self,
-        direction: Direction,
-        base: &str,
-        path: &str,
-        old: &Value,
-        new: &Value,
-    ) {
-        use Severity::{Breaking, Compatible, PossiblyBreaking};
-        let required = |schema: &Value| -> BTreeSet<String> {
-            schema["required"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|r| r.as_str().map(str::to_owned))
-                .collect()
-        };
-        let (old_required, new_required) = (required(old), required(new));
-        let (old_properties, new_properties) = (keys(&old["properties"]), keys(&new["properties"]));
-        let closed = new["additionalProperties"] == false;
-        for name in &old_properties {
-            let here = at(base, &format!("{path}/{name}"));
-            if !new_properties.contains(name) {
-                let (request, reason) = if closed {
-                    (Breaking, "clients sending it are now refused")
-                } else {
-                    (
-                        PossiblyBreaking,
-                        "clients still send it; it is ignored or refused",
-                    )
-                };
-                let reason = match direction {
-                    Direction::Request => reason,
-                    Direction::Response => "clients reading it no longer get it",
-                };
-                self.by_direction(
-                    direction,
-                    (request, Breaking),
-                    Rule::PropertyRemoved,
-                    here,
-                    reason,
-                );
-                continue;
-            }
-            match (old_required.contains(name), new_required.contains(name)) {
-                (false, true) => self.by_direction(
-                    direction,
-                    (Breaking, Compatible),
-                    Rule::PropertyMadeRequired,
-                    here.clone(),
-                    "it must now always be there",
-                ),
-                (true, false) => self.by_direction(
-                    direction,
-                    (Compatible, Breaking),
-                    Rule::PropertyMadeOptional,
-                    here.clone(),
-                    "it may now be absent",
-                ),
-                _ => {}
-            }
-            let (old_property, new_property) = (
-                old["properties"][name].clone(),
-                new["properties"][name].clone(),
-            );
-            self.schema(
-                direction,
-                base,
-                &format!("{path}/{name}"),
-                &old_property,
-                &new_property,
-            );
-        }
-        for name in new_properties.difference(&old_properties) {
-            let here = at(base, &format!("{path}/{name}"));
-            if new_required.contains(name) {
-                self.by_direction(
-                    direction,
-                    (Breaking, Compatible),
-                    Rule::RequiredPropertyAdded,
-                    here,
-                    "existing clients do not send it",
-                );
-            } else {
-                self.by_direction(
-                    direction,
-                    (Compatible, Compatible),
-                    Rule::OptionalPropertyAdded,
-                    here,
-                    "a new field clients may ignore",
-                );
-            }
-        }
-    }
 }
 
 /// A plain-text report of changes, one per line.
