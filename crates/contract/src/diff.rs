@@ -7,7 +7,7 @@ use std::process::Command;
 
 use balampay_openapi::{Document, LoadError, Version};
 pub use balampay_specdiff::{
-    Change, Rule, Severity, diff, json, junit, markdown, summary, text, worst,
+    Change, Policy, Rule, Severity, diff, diff_with, json, junit, markdown, summary, text, worst,
 };
 use serde_json::Value;
 
@@ -36,14 +36,16 @@ pub enum SideError {
         /// What git said.
         stderr: String,
     },
-    /// The document cannot be read, is not OpenAPI 3.1.x, or has `$ref`s that cannot be
-    /// followed.
+    /// The document cannot be read, is not OpenAPI 3.0.x or 3.1.x, or has `$ref`s that
+    /// cannot be followed.
     #[error(transparent)]
     Load(#[from] LoadError),
 }
 
 /// Reads one side of a diff: a file (JSON or YAML), or `git:REV:PATH` for a file as it is
-/// at a revision of the current repository.
+/// at a revision of the current repository. An OpenAPI 3.0.x document is read in 3.1 terms
+/// ([`balampay_specdiff::normalize`]: `nullable`, boolean exclusive bounds, `example`), so
+/// 3.0 and 3.1 documents compare with each other by meaning.
 ///
 /// # Errors
 /// [`SideError`], naming the side and, for a document that does not parse, the line and
@@ -71,8 +73,9 @@ pub fn load_side(side: &str) -> Result<Value, SideError> {
         }
         None => Document::read(Path::new(side))?,
     };
-    Ok(document
-        .require(&[Version::V3_1])?
+    let value = document
+        .require(&[Version::V3_0, Version::V3_1])?
         .require_resolvable()?
-        .value)
+        .value;
+    Ok(balampay_specdiff::normalize::normalize(&value))
 }

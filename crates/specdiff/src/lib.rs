@@ -618,7 +618,18 @@ pub fn worst(changes: &[Change]) -> Option<Severity> {
     changes.iter().map(|c| c.severity).max()
 }
 
-/// A plain-text report of changes, one per line.
+/// Where a change is in the two documents, as URI fragments: `#/a/b` when both are the same
+/// place, else `old #/a/b, new #/c/d`.
+pub fn places(change: &Change) -> String {
+    if change.old == change.new {
+        format!("#{}", change.old)
+    } else {
+        format!("old #{}, new #{}", change.old, change.new)
+    }
+}
+
+/// A plain-text report of changes: per change, a line with the class, the rule, the location
+/// and the reason, and an indented line with its place in both documents.
 pub fn text(changes: &[Change]) -> String {
     if changes.is_empty() {
         return "no changes\n".to_owned();
@@ -626,11 +637,13 @@ pub fn text(changes: &[Change]) -> String {
     let mut out = String::new();
     for change in changes {
         out.push_str(&format!(
-            "{:<17} {:<32} {}: {}\n",
+            "{:<17} {:<32} {}: {}\n{:<17} {}\n",
             change.severity.name(),
             change.rule,
             change.location,
-            change.reason
+            change.reason,
+            "",
+            places(change)
         ));
     }
     out.push_str(&summary(changes));
@@ -664,10 +677,15 @@ pub fn markdown(changes: &[Change]) -> String {
         out.push_str(&format!("### {heading}\n\n"));
         for change in items {
             out.push_str(&format!(
-                "- `{}` {}: {}\n",
+                "- `{}` {}: {} ({})\n",
                 change.rule,
                 change.location.replace('|', "\\|"),
-                change.reason
+                change.reason,
+                if change.old == change.new {
+                    format!("`#{}`", change.old)
+                } else {
+                    format!("old `#{}`, new `#{}`", change.old, change.new)
+                }
             ));
         }
         out.push('\n');
@@ -708,7 +726,7 @@ pub fn junit(changes: &[Change], fail_on: Severity) -> String {
         if change.severity >= fail_on {
             out.push_str(&format!(
                 ">\n      <failure message=\"{}\" type=\"{}\"/>\n    </testcase>\n",
-                escape_attribute(&change.reason),
+                escape_attribute(&format!("{} ({})", change.reason, places(change))),
                 change.severity
             ));
         } else {

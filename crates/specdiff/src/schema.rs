@@ -96,7 +96,7 @@ const ONE_SUBSCHEMA: &[&str] = &[
 /// dropped and sets sorted, so that two schemas that constrain alike compare equal.
 fn canonical(doc: &Value, value: &Value, depth: usize) -> Value {
     let value = if depth < 8 {
-        follow(doc, value, "").0
+        unwrap(doc, value, "").0
     } else {
         value
     };
@@ -154,6 +154,47 @@ fn canonical(doc: &Value, value: &Value, depth: usize) -> Value {
         out.insert(keyword.clone(), value);
     }
     Value::Object(out)
+}
+
+/// Whether a schema is only a wrapper: one `allOf` part and nothing else that constrains
+/// (OpenAPI 3.0 writes `{"allOf": [{"$ref": …}], "description": …}` for a reference with
+/// siblings).
+fn wrapper(schema: &Value) -> Option<&Value> {
+    let map = schema.as_object()?;
+    let parts = map.get("allOf")?.as_array()?;
+    let only_annotations = map.keys().all(|k| {
+        k == "allOf" || ANNOTATIONS.contains(&k.as_str()) || k.starts_with("x-")
+    });
+    (parts.len() == 1 && only_annotations).then(|| &parts[0])
+}
+
+/// The schema a value stands for, through `$ref`s and one-part `allOf` wrappers, with its
+/// pointer.
+fn unwrap<'v>(doc: &'v Value, value: &'v Value, at: &str) -> (&'v Value, String) {
+    let (mut value, mut at) = follow(doc, value, at);
+    for _ in 0..64 {
+        let Some(inner) = wrapper(value) else { break };
+        (value, at) = follow(doc, inner, &join(&join(&at, "allOf"), "0"));
+    }
+    (value, at)
+}
+
+/// An annotation as the outermost place that says it: a `$ref`'s or a wrapper's own
+/// `default` or `deprecated` wins over the target's (JSON Schema 2020-12 §8.2.3.1 lets a
+/// `$ref` have siblings).
+fn annotation<'v>(doc: &'v Value, value: &'v Value, keyword: &str) -> Option<&'v Value> {
+    let mut value = value;
+    for _ in 0..64 {
+        if let Some(found) = value.get(keyword) {
+            return Some(found);
+        }
+        value = match (value.get("$ref"), wrapper(value)) {
+            (Some(_), _) => follow(doc, value, "").0,
+            (None, Some(inner)) => inner,
+            (None, None) => return None,
+        };
+    }
+    None
 }
 
 /// The tightest upper (`upper`) or lower bound of a number: `(value, exclusive)`.
@@ -285,8 +326,9 @@ impl Differ<'_> {
                 format!("{old_ref} became {new_ref}: generated clients rename the type"),
             );
         }
-        let (old_schema, old_ptr) = follow(self.old, old, &at.old);
-        let (new_schema, new_ptr) = follow(self.new, new, &at.new);
+        self.annotations(direction, at, old, new);
+        let (old_schema, old_ptr) = unwrap(self.old, old, &at.old);
+        let (new_schema, new_ptr) = unwrap(self.new, new, &at.new);
         let key = (old_ptr.clone(), new_ptr.clone(), direction);
         if !self.visiting.insert(key.clone()) {
             return;
@@ -325,7 +367,6 @@ impl Differ<'_> {
         self.values(d, at, old, new);
         self.strings(d, at, old, new);
         self.bounds(d, at, old, new);
-        self.annotations(d, at, old, new);
         self.properties(d, at, old, new);
         self.object_keywords(d, at, old, new);
         self.array_keywords(d, at, old, new);
@@ -612,10 +653,15 @@ impl Differ<'_> {
         }
     }
 
+    /// `default` and `deprecated`, read through `$ref`s and wrappers.
     fn annotations(&mut self, d: Direction, at: &At, old: &Value, new: &Value) {
-        if old.get("default") != new.get("default") {
+        let (old_default, new_default) = (
+            annotation(self.old, old, "default"),
+            annotation(self.new, new, "default"),
+        );
+        if old_default != new_default {
             let show = |v: Option<&Value>| v.map_or("none".to_owned(), Value::to_string);
-            let (a, b) = (show(old.get("default")), show(new.get("default")));
+            let (a, b) = (show(old_default), show(new_default));
             self.push(
                 at,
                 PossiblyBreaking,
@@ -630,7 +676,11 @@ impl Differ<'_> {
                 },
             );
         }
-        self.deprecation(at, old, new);
+        let deprecated = |doc: &Value, schema: &Value| {
+            serde_json::json!({"deprecated": annotation(doc, schema, "deprecated") == Some(&Value::Bool(true))})
+        };
+        let (a, b) = (deprecated(self.old, old), deprecated(self.new, new));
+        self.deprecation(at, &a, &b);
     }
 
     /// Whether a property exists in this direction: `readOnly` ones only in responses,
@@ -861,7 +911,17 @@ impl Differ<'_> {
                 }
             }
         }
-        self.subschema(d, at, "propertyNames", "/<name>", old, new);
+        // Property names are strings: `{"type": "string"}` there constrains nothing.
+        let (a, b) = (old.get("propertyNames"), new.get("propertyNames"));
+        if a.is_some() || b.is_some() {
+            let names = serde_json::json!({"type": "string"});
+            self.schema(
+                d,
+                &at.inside("/<name>", &["propertyNames"]),
+                a.unwrap_or(&names),
+                b.unwrap_or(&names),
+            );
+        }
         let pairs = |schema: &Value| -> BTreeSet<(String, String)> {
             schema["dependentRequired"]
                 .as_object()

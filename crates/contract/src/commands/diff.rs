@@ -21,6 +21,28 @@ pub struct Args {
     /// Exit 1 when a change is at least this bad.
     #[arg(long, value_enum)]
     fail_on: Option<FailOn>,
+    /// The date sunsets are judged on (`YYYY-MM-DD`): something deprecated whose `x-sunset`
+    /// is on or before it may be removed as planned. Default: today (UTC).
+    #[arg(long, value_parser = parse_date)]
+    today: Option<String>,
+    /// The class of removing something deprecated after its `x-sunset` date.
+    #[arg(long, value_enum, default_value_t = Class::PossiblyBreaking)]
+    planned_removal: Class,
+}
+
+/// A `YYYY-MM-DD` date, checked to be one.
+fn parse_date(text: &str) -> Result<String, String> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(|date| date.format("%Y-%m-%d").to_string())
+        .map_err(|error| format!("expected a date as YYYY-MM-DD ({error})"))
+}
+
+/// Classes of change, for `--planned-removal`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Class {
+    Compatible,
+    PossiblyBreaking,
+    Breaking,
 }
 
 /// Formats of `diff`.
@@ -43,7 +65,18 @@ enum FailOn {
 pub fn execute(global: &Global, args: Args, out: &mut dyn Write) -> Result<Outcome> {
     let old = diff::load_side(&args.old)?;
     let new = diff::load_side(&args.new)?;
-    let changes = diff::diff(&old, &new);
+    let policy = diff::Policy {
+        today: Some(
+            args.today
+                .unwrap_or_else(|| chrono::Utc::now().format("%Y-%m-%d").to_string()),
+        ),
+        planned_removal: match args.planned_removal {
+            Class::Compatible => Severity::Compatible,
+            Class::PossiblyBreaking => Severity::PossiblyBreaking,
+            Class::Breaking => Severity::Breaking,
+        },
+    };
+    let changes = diff::diff_with(&old, &new, &policy);
     let threshold = args.fail_on.map(|fail_on| match fail_on {
         FailOn::Breaking => Severity::Breaking,
         FailOn::PossiblyBreaking => Severity::PossiblyBreaking,
