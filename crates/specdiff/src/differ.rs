@@ -44,6 +44,10 @@ pub(crate) struct At {
     /// Whether this is inside an odd number of `not`s, where the direction turns round and
     /// the API's promises about new values do not apply.
     pub negated: bool,
+    /// Whether this is inside a `oneOf` branch that may overlap another: there, a narrower
+    /// branch can let through a value that matched two branches before, so every change
+    /// counts both ways.
+    pub overlap: bool,
 }
 
 impl At {
@@ -55,6 +59,7 @@ impl At {
             new,
             text: false,
             negated: false,
+            overlap: false,
         }
     }
 
@@ -245,6 +250,7 @@ impl<'a> Differ<'a> {
         reason: impl Into<String>,
     ) {
         let severity = match direction {
+            _ if at.overlap => request.max(response),
             Direction::Request => request,
             Direction::Response => response,
         };

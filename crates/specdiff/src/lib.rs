@@ -738,4 +738,6 @@ pub fn junit(changes: &[Change], fail_on: Severity) -> String {
 }
 
 #[cfg(test)]
+mod soundness;
+#[cfg(test)]
 mod tests;

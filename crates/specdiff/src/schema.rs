@@ -45,6 +45,32 @@ pub(crate) fn types(schema: &Value) -> Option<BTreeSet<String>> {
     }
 }
 
+/// The types a schema allows: its `type`, or else the types of its `enum` or `const` values.
+fn effective_types(schema: &Value) -> Option<BTreeSet<String>> {
+    types(schema).or_else(|| {
+        value_set(schema).map(|values| {
+            values
+                .iter()
+                .map(|value| {
+                    match value {
+                        Value::Null => "null",
+                        Value::Bool(_) => "boolean",
+                        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+                        Value::Number(n) if n.as_f64().is_some_and(|f| f.fract() == 0.0) => {
+                            "integer"
+                        }
+                        Value::Number(_) => "number",
+                        Value::String(_) => "string",
+                        Value::Array(_) => "array",
+                        Value::Object(_) => "object",
+                    }
+                    .to_owned()
+                })
+                .collect()
+        })
+    })
+}
+
 /// The closed value set of a schema (`enum`, or `const` as a set of one).
 fn value_set(schema: &Value) -> Option<Vec<Value>> {
     match (schema.get("enum"), schema.get("const")) {
@@ -377,7 +403,7 @@ impl Differ<'_> {
 
     fn types(&mut self, d: Direction, at: &At, old: &Value, new: &Value) {
         let text = at.text;
-        if let (Some(old_types), Some(new_types)) = (types(old), types(new)) {
+        if let (Some(old_types), Some(new_types)) = (effective_types(old), effective_types(new)) {
             let (old_null, new_null) = (old_types.contains("null"), new_types.contains("null"));
             if !old_null && new_null {
                 self.by_direction(d, at, WIDENING, Rule::MadeNullable, "null is now allowed");
@@ -430,11 +456,11 @@ impl Differ<'_> {
             return;
         }
         let composed = |schema: &Value| {
-            ["oneOf", "anyOf", "allOf", "enum", "const", "not", "$ref"]
+            ["oneOf", "anyOf", "allOf", "not", "$ref"]
                 .iter()
                 .any(|k| schema.get(*k).is_some())
         };
-        match (types(old), types(new)) {
+        match (effective_types(old), effective_types(new)) {
             (None, Some(new_types)) if !composed(old) => {
                 let listed = new_types.iter().cloned().collect::<Vec<_>>().join(" or ");
                 self.by_direction(
@@ -978,18 +1004,28 @@ impl Differ<'_> {
     fn array_keywords(&mut self, d: Direction, at: &At, old: &Value, new: &Value) {
         self.subschema(d, at, "items", "/[]", old, new);
         self.subschema(d, at, "unevaluatedItems", "/[]", old, new);
+        // Position i is checked by `prefixItems[i]` when there is one, else by `items`
+        // (JSON Schema 2020-12 §10.3.1.2): adding a prefix can loosen a position too.
         let empty = Vec::new();
         let old_prefix = old["prefixItems"].as_array().unwrap_or(&empty);
         let new_prefix = new["prefixItems"].as_array().unwrap_or(&empty);
-        for index in 0..old_prefix.len().max(new_prefix.len()) {
-            let token = index.to_string();
-            let here = at.inside(&format!("/[{index}]"), &["prefixItems", &token]);
-            match (old_prefix.get(index), new_prefix.get(index)) {
-                (Some(a), Some(b)) => self.schema(d, &here, a, b),
-                (a, b) => {
-                    self.presence(d, at, "prefixItems", a, b);
-                }
+        let effective = |prefix: &'_ Vec<Value>, schema: &Value, base: &str, index: usize| -> (Value, String) {
+            match prefix.get(index) {
+                Some(item) => (item.clone(), join(&join(base, "prefixItems"), &index.to_string())),
+                None => (
+                    schema.get("items").cloned().unwrap_or_else(|| anything().clone()),
+                    join(base, "items"),
+                ),
             }
+        };
+        for index in 0..old_prefix.len().max(new_prefix.len()) {
+            let (a, old_ptr) = effective(old_prefix, old, &at.old, index);
+            let (b, new_ptr) = effective(new_prefix, new, &at.new, index);
+            let here = At {
+                path: format!("{}/[{index}]", at.path),
+                ..at.with_pointers(old_ptr, new_ptr)
+            };
+            self.schema(d, &here, &a, &b);
         }
         match (old.get("contains"), new.get("contains")) {
             (Some(a), Some(b)) => self.schema(d, &at.inside("/<contains>", &["contains"]), a, b),
@@ -1270,7 +1306,17 @@ impl Differ<'_> {
         }
         let pointer = |base: &str, keyword: &str, index: usize| join(&join(base, keyword), &index.to_string());
         for &(i, j) in &pairs {
-            let here = at.with_pointers(pointer(&at.old, old_kw, i), pointer(&at.new, new_kw, j));
+            let mut here =
+                at.with_pointers(pointer(&at.old, old_kw, i), pointer(&at.new, new_kw, j));
+            // In a `oneOf`, a value matching two branches is refused: narrowing a branch that
+            // overlaps another can let such a value through (JSON Schema 2020-12 §10.2.1.3).
+            if old_kw == "oneOf"
+                && (0..old_branches.len()).any(|k| {
+                    k != i && may_overlap(self.old, &old_branches[k], self.old, &old_branches[i])
+                })
+            {
+                here.overlap = true;
+            }
             self.schema(d, &here, &old_branches[i], &new_branches[j]);
         }
         for i in removed {

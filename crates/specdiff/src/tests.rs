@@ -107,8 +107,8 @@ type Edit = (&'static str, Option<Value>);
 
 /// One row: a name, edits to the old spec, edits to the new spec, the rule and class
 /// expected (which is also the worst class of the whole diff).
-struct Row {
-    name: &'static str,
+pub(crate) struct Row {
+    pub(crate) name: &'static str,
     old: Vec<Edit>,
     new: Vec<Edit>,
     rule: Rule,
@@ -132,7 +132,7 @@ fn p(prefix: &str, rest: &str) -> &'static str {
     Box::leak(format!("{prefix}{rest}").into_boxed_str())
 }
 
-fn table() -> Vec<Row> {
+pub(crate) fn table() -> Vec<Row> {
     use Severity::*;
     vec![
         row(
@@ -668,7 +668,7 @@ fn table() -> Vec<Row> {
             "request prefixItems added",
             vec![(p(REQUEST, "/properties/tags"), Some(json!({"type": "array", "items": {"type": "string"}})))],
             vec![(p(REQUEST, "/properties/tags"), Some(json!({"type": "array", "items": {"type": "string"}, "prefixItems": [{"maxLength": 3}]})))],
-            Rule::ConstraintAdded,
+            Rule::BoundTightened,
             Breaking,
         ),
         row(
@@ -896,11 +896,24 @@ fn table() -> Vec<Row> {
 }
 
 /// The policy the table runs under: sunsets on or before 2026-06-01 have passed.
-fn table_policy() -> Policy {
+pub(crate) fn table_policy() -> Policy {
     Policy {
         today: Some("2026-06-01".to_owned()),
         planned_removal: Severity::PossiblyBreaking,
     }
+}
+
+/// The old and the new document of a row.
+pub(crate) fn sides(row: &Row) -> (Value, Value) {
+    let mut old = base();
+    for (pointer, value) in &row.old {
+        set(&mut old, pointer, value.clone());
+    }
+    let mut new = base();
+    for (pointer, value) in &row.new {
+        set(&mut new, pointer, value.clone());
+    }
+    (old, new)
 }
 
 #[test]
@@ -913,14 +926,7 @@ fn every_row_finds_its_rule_and_class() {
     );
     let mut failures = Vec::new();
     for row in &rows {
-        let mut old = base();
-        for (pointer, value) in &row.old {
-            set(&mut old, pointer, value.clone());
-        }
-        let mut new = base();
-        for (pointer, value) in &row.new {
-            set(&mut new, pointer, value.clone());
-        }
+        let (old, new) = sides(row);
         let changes = diff_with(&old, &new, &table_policy());
         let found = changes
             .iter()
