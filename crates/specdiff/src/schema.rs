@@ -45,10 +45,18 @@ pub(crate) fn types(schema: &Value) -> Option<BTreeSet<String>> {
     }
 }
 
-/// The types a schema allows: its `type`, or else the types of its `enum` or `const` values.
-fn effective_types(schema: &Value) -> Option<BTreeSet<String>> {
-    types(schema).or_else(|| {
-        value_set(schema).map(|values| {
+/// The types a schema allows: its `type`, else the types of its `enum` or `const` values,
+/// else those its `anyOf`/`oneOf` branches allow together or its `allOf` parts allow in
+/// common; `None` when any type may pass.
+fn effective_types(doc: &Value, schema: &Value, depth: usize) -> Option<BTreeSet<String>> {
+    if depth > 8 {
+        return None;
+    }
+    if let Some(found) = types(schema) {
+        return Some(found);
+    }
+    if let Some(values) = value_set(schema) {
+        return Some(
             values
                 .iter()
                 .map(|value| {
@@ -66,15 +74,45 @@ fn effective_types(schema: &Value) -> Option<BTreeSet<String>> {
                     }
                     .to_owned()
                 })
-                .collect()
-        })
-    })
+                .collect(),
+        );
+    }
+    let of = |part: &Value| effective_types(doc, unwrap(doc, part, "").0, depth + 1);
+    let mut found: Option<BTreeSet<String>> = None;
+    if let Some((_, branches)) = union(schema) {
+        let mut all = BTreeSet::new();
+        for branch in branches {
+            all.extend(of(branch)?);
+        }
+        found = Some(all);
+    }
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        if let Some(part_types) = of(part) {
+            found = Some(match found {
+                None => part_types,
+                Some(so_far) => {
+                    let numeric = |set: &BTreeSet<String>| {
+                        let mut set = set.clone();
+                        if set.contains("number") {
+                            set.insert("integer".to_owned());
+                        }
+                        set
+                    };
+                    numeric(&so_far).intersection(&numeric(&part_types)).cloned().collect()
+                }
+            });
+        }
+    }
+    found
 }
 
-/// The closed value set of a schema (`enum`, or `const` as a set of one).
+/// The closed value set of a schema (`enum`, `const` as a set of one, or what both allow).
 fn value_set(schema: &Value) -> Option<Vec<Value>> {
     match (schema.get("enum"), schema.get("const")) {
-        (Some(Value::Array(values)), _) => Some(values.clone()),
+        (Some(Value::Array(values)), Some(value)) => {
+            Some(values.iter().filter(|v| *v == value).cloned().collect())
+        }
+        (Some(Value::Array(values)), None) => Some(values.clone()),
         (_, Some(value)) => Some(vec![value.clone()]),
         _ => None,
     }
@@ -287,8 +325,10 @@ fn may_overlap(old_doc: &Value, a: &Value, new_doc: &Value, b: &Value) -> bool {
         }
         set
     };
-    if let (Some(ta), Some(tb)) = (types(a), types(b))
-        && widen(ta).is_disjoint(&widen(tb))
+    if let (Some(ta), Some(tb)) = (
+        effective_types(old_doc, a, 0),
+        effective_types(new_doc, b, 0),
+    ) && widen(ta).is_disjoint(&widen(tb))
     {
         return false;
     }
@@ -314,6 +354,14 @@ fn union(schema: &Value) -> Option<(&'static str, &Vec<Value>)> {
     ["oneOf", "anyOf"]
         .into_iter()
         .find_map(|k| schema.get(k).and_then(Value::as_array).map(|b| (k, b)))
+}
+
+/// One union keyword of a schema, with its branches.
+fn branches_of<'v>(schema: &'v Value, keyword: &'static str) -> Option<(&'static str, &'v Vec<Value>)> {
+    schema
+        .get(keyword)
+        .and_then(Value::as_array)
+        .map(|branches| (keyword, branches))
 }
 
 /// A branch's name in reports: its `$ref`, or its position.
@@ -403,7 +451,11 @@ impl Differ<'_> {
 
     fn types(&mut self, d: Direction, at: &At, old: &Value, new: &Value) {
         let text = at.text;
-        if let (Some(old_types), Some(new_types)) = (effective_types(old), effective_types(new)) {
+        let (old_effective, new_effective) = (
+            effective_types(self.old, old, 0),
+            effective_types(self.new, new, 0),
+        );
+        if let (Some(old_types), Some(new_types)) = (old_effective.clone(), new_effective.clone()) {
             let (old_null, new_null) = (old_types.contains("null"), new_types.contains("null"));
             if !old_null && new_null {
                 self.by_direction(d, at, WIDENING, Rule::MadeNullable, "null is now allowed");
@@ -455,13 +507,10 @@ impl Differ<'_> {
             }
             return;
         }
-        let composed = |schema: &Value| {
-            ["oneOf", "anyOf", "allOf", "not", "$ref"]
-                .iter()
-                .any(|k| schema.get(*k).is_some())
-        };
-        match (effective_types(old), effective_types(new)) {
-            (None, Some(new_types)) if !composed(old) => {
+        // With a `not`, the types it excludes are not worked out: the claim errs towards
+        // breaking.
+        match (old_effective, new_effective) {
+            (None, Some(new_types)) => {
                 let listed = new_types.iter().cloned().collect::<Vec<_>>().join(" or ");
                 self.by_direction(
                     d,
@@ -471,7 +520,7 @@ impl Differ<'_> {
                     format!("any type became {listed}"),
                 );
             }
-            (Some(old_types), None) if !composed(new) => {
+            (Some(old_types), None) => {
                 let listed = old_types.iter().cloned().collect::<Vec<_>>().join(" or ");
                 self.by_direction(
                     d,
@@ -1163,7 +1212,31 @@ impl Differ<'_> {
     }
 
     fn unions(&mut self, d: Direction, at: &At, old: &Value, new: &Value) {
-        match (union(old), union(new)) {
+        // `anyOf` became `oneOf` (or back): one union whose keyword changed.
+        if let (Some(old_union), Some(new_union)) = (union(old), union(new))
+            && old_union.0 != new_union.0
+            && branches_of(old, new_union.0).is_none()
+            && branches_of(new, old_union.0).is_none()
+        {
+            self.branches(d, at, (old, old_union.0, old_union.1), (new, new_union.0, new_union.1));
+            return;
+        }
+        // Otherwise `oneOf` and `anyOf` each apply on their own.
+        for keyword in ["oneOf", "anyOf"] {
+            self.union_keyword(d, at, old, new, branches_of(old, keyword), branches_of(new, keyword));
+        }
+    }
+
+    fn union_keyword(
+        &mut self,
+        d: Direction,
+        at: &At,
+        old: &Value,
+        new: &Value,
+        old_union: Option<(&'static str, &Vec<Value>)>,
+        new_union: Option<(&'static str, &Vec<Value>)>,
+    ) {
+        match (old_union, new_union) {
             (None, None) => {}
             (Some((old_kw, old_branches)), Some((new_kw, new_branches))) => {
                 self.branches(d, at, (old, old_kw, old_branches), (new, new_kw, new_branches));
