@@ -315,8 +315,10 @@ impl<'a> Differ<'a> {
             let shown = new_path.or(old_path).cloned().unwrap_or_default();
             let old_ptr = join("/paths", old_path.unwrap_or(&shown));
             let new_ptr = join("/paths", new_path.unwrap_or(&shown));
-            let (old_item, old_item_ptr) = follow(old, &old["paths"][old_path.unwrap_or(&shown)], &old_ptr);
-            let (new_item, new_item_ptr) = follow(new, &new["paths"][new_path.unwrap_or(&shown)], &new_ptr);
+            let (old_item, old_item_ptr) =
+                follow(old, &old["paths"][old_path.unwrap_or(&shown)], &old_ptr);
+            let (new_item, new_item_ptr) =
+                follow(new, &new["paths"][new_path.unwrap_or(&shown)], &new_ptr);
             // Path parameters are matched by position: old name → new name.
             let mut renamed = BTreeMap::new();
             if let (Some(old_path), Some(new_path)) = (old_path, new_path) {
@@ -356,9 +358,14 @@ impl<'a> Differ<'a> {
                         Rule::OperationAdded,
                         "a new operation breaks no existing caller",
                     ),
-                    (Some(old_op), Some(new_op)) => {
-                        self.operation(&at, &renamed, (old_item, &old_item_ptr), old_op, (new_item, &new_item_ptr), new_op)
-                    }
+                    (Some(old_op), Some(new_op)) => self.operation(
+                        &at,
+                        &renamed,
+                        (old_item, &old_item_ptr),
+                        old_op,
+                        (new_item, &new_item_ptr),
+                        new_op,
+                    ),
                     (None, None) => {}
                 }
             }
@@ -387,8 +394,16 @@ impl<'a> Differ<'a> {
         }
         self.deprecation(at, old_op, new_op);
         self.parameters(at, renamed, old_item, old_op, new_item, new_op);
-        self.request_body(&at.key("requestBody"), &old_op["requestBody"], &new_op["requestBody"]);
-        self.responses(&at.key("responses"), &old_op["responses"], &new_op["responses"]);
+        self.request_body(
+            &at.key("requestBody"),
+            &old_op["requestBody"],
+            &new_op["requestBody"],
+        );
+        self.responses(
+            &at.key("responses"),
+            &old_op["responses"],
+            &new_op["responses"],
+        );
         let old_security = old_op
             .get("security")
             .unwrap_or(&self.old["security"])
@@ -425,14 +440,20 @@ impl<'a> Differ<'a> {
             // Operation parameters override path-item ones of the same name and place.
             for (list, list_ptr) in lists {
                 for (index, parameter) in list.as_array().into_iter().flatten().enumerate() {
-                    let (parameter, ptr) = follow(doc, parameter, &join(&list_ptr, &index.to_string()));
-                    let (Some(place), Some(name)) = (parameter["in"].as_str(), parameter["name"].as_str()) else {
+                    let (parameter, ptr) =
+                        follow(doc, parameter, &join(&list_ptr, &index.to_string()));
+                    let (Some(place), Some(name)) =
+                        (parameter["in"].as_str(), parameter["name"].as_str())
+                    else {
                         continue;
                     };
                     let name = match (place, renamed) {
                         // Header names are case-insensitive in HTTP.
                         ("header", _) => name.to_ascii_lowercase(),
-                        ("path", Some(renamed)) => renamed.get(name).cloned().unwrap_or_else(|| name.to_owned()),
+                        ("path", Some(renamed)) => renamed
+                            .get(name)
+                            .cloned()
+                            .unwrap_or_else(|| name.to_owned()),
                         _ => name.to_owned(),
                     };
                     found.insert((place.to_owned(), name), (parameter, ptr));
@@ -510,7 +531,11 @@ impl<'a> Differ<'a> {
         let serialization = |parameter: &Value| {
             let style = parameter["style"]
                 .as_str()
-                .unwrap_or(if matches!(place, "query" | "cookie") { "form" } else { "simple" })
+                .unwrap_or(if matches!(place, "query" | "cookie") {
+                    "form"
+                } else {
+                    "simple"
+                })
                 .to_owned();
             let explode = parameter["explode"].as_bool().unwrap_or(style == "form");
             (style, explode)
@@ -538,9 +563,13 @@ impl<'a> Differ<'a> {
         let mut here = at.with_pointers(old_ptr, new_ptr);
         here.text = true;
         let is_array = |schema: &Value| {
-            crate::schema::types(schema).is_some_and(|types| types.len() == 1 && types.contains("array"))
+            crate::schema::types(schema)
+                .is_some_and(|types| types.len() == 1 && types.contains("array"))
         };
-        if !is_array(old_schema) && !old_schema.as_object().is_none_or(|o| o.is_empty()) && is_array(new_schema) {
+        if !is_array(old_schema)
+            && !old_schema.as_object().is_none_or(|o| o.is_empty())
+            && is_array(new_schema)
+        {
             // `?status=x` is a list of one in every style: the old value still parses.
             self.push(
                 &here,
@@ -565,7 +594,9 @@ impl<'a> Differ<'a> {
                 (Severity::Breaking, Severity::Compatible),
                 Rule::MediaTypeSchemaAdded,
                 match direction {
-                    Direction::Request => "a body of any shape was accepted; now only what the schema allows is",
+                    Direction::Request => {
+                        "a body of any shape was accepted; now only what the schema allows is"
+                    }
                     Direction::Response => "the body now has a documented shape",
                 },
             ),
@@ -576,7 +607,9 @@ impl<'a> Differ<'a> {
                 Rule::MediaTypeSchemaRemoved,
                 match direction {
                     Direction::Request => "any body is accepted now",
-                    Direction::Response => "the body may now have any shape; clients parse the old one",
+                    Direction::Response => {
+                        "the body may now have any shape; clients parse the old one"
+                    }
                 },
             ),
             (Some(old_schema), Some(new_schema)) => {
@@ -602,9 +635,17 @@ impl<'a> Differ<'a> {
                 let required = new["required"] == true;
                 self.push(
                     &here,
-                    if required { Severity::Breaking } else { Severity::Compatible },
+                    if required {
+                        Severity::Breaking
+                    } else {
+                        Severity::Compatible
+                    },
                     Rule::RequestBodyAdded,
-                    if required { "existing callers send no body" } else { "the body is optional" },
+                    if required {
+                        "existing callers send no body"
+                    } else {
+                        "the body is optional"
+                    },
                 );
             }
             (true, true) => {
@@ -682,7 +723,11 @@ impl<'a> Differ<'a> {
                     let (old_response, old_ptr) = follow(self.old, old_response, &here.old);
                     let (new_response, new_ptr) = follow(self.new, new_response, &here.new);
                     let here = At::new(base, old_ptr, new_ptr);
-                    self.response_headers(&here, &old_response["headers"], &new_response["headers"]);
+                    self.response_headers(
+                        &here,
+                        &old_response["headers"],
+                        &new_response["headers"],
+                    );
                     let (old_content, new_content) =
                         (&old_response["content"], &new_response["content"]);
                     for media in keys(old_content).union(&keys(new_content)) {
@@ -703,9 +748,12 @@ impl<'a> Differ<'a> {
                                 Rule::ResponseMediaTypeAdded,
                                 "clients may receive a media type they do not parse",
                             ),
-                            (Some(old_media), Some(new_media)) => {
-                                self.media_schema(Direction::Response, &media_at, old_media, new_media)
-                            }
+                            (Some(old_media), Some(new_media)) => self.media_schema(
+                                Direction::Response,
+                                &media_at,
+                                old_media,
+                                new_media,
+                            ),
                             (None, None) => {}
                         }
                     }
@@ -718,22 +766,39 @@ impl<'a> Differ<'a> {
     fn response_headers(&mut self, at: &At, old: &Value, new: &Value) {
         // Header names are case-insensitive in HTTP.
         let by_name = |headers: &Value| -> BTreeMap<String, String> {
-            keys(headers).into_iter().map(|name| (name.to_ascii_lowercase(), name)).collect()
+            keys(headers)
+                .into_iter()
+                .map(|name| (name.to_ascii_lowercase(), name))
+                .collect()
         };
         let (old_names, new_names) = (by_name(old), by_name(new));
         let all: BTreeSet<&String> = old_names.keys().chain(new_names.keys()).collect();
         for name in all {
             let base = format!("{} header {name}", at.base);
-            let old_ptr = join(&join(&at.old, "headers"), old_names.get(name).unwrap_or(name));
-            let new_ptr = join(&join(&at.new, "headers"), new_names.get(name).unwrap_or(name));
-            let old_header = old_names.get(name).map(|key| follow(self.old, &old[key], &old_ptr));
-            let new_header = new_names.get(name).map(|key| follow(self.new, &new[key], &new_ptr));
+            let old_ptr = join(
+                &join(&at.old, "headers"),
+                old_names.get(name).unwrap_or(name),
+            );
+            let new_ptr = join(
+                &join(&at.new, "headers"),
+                new_names.get(name).unwrap_or(name),
+            );
+            let old_header = old_names
+                .get(name)
+                .map(|key| follow(self.old, &old[key], &old_ptr));
+            let new_header = new_names
+                .get(name)
+                .map(|key| follow(self.new, &new[key], &new_ptr));
             match (old_header, new_header) {
                 (Some((old, old_ptr)), None) => {
                     let required = old["required"] == true;
                     self.push(
                         &At::new(base, old_ptr, new_ptr),
-                        if required { Severity::Breaking } else { Severity::PossiblyBreaking },
+                        if required {
+                            Severity::Breaking
+                        } else {
+                            Severity::PossiblyBreaking
+                        },
                         Rule::ResponseHeaderRemoved,
                         if required {
                             "clients reading it no longer get it, though it was always there"
@@ -760,7 +825,12 @@ impl<'a> Differ<'a> {
                     }
                     let mut schema_at = here.key("schema");
                     schema_at.text = true;
-                    self.schema(Direction::Response, &schema_at, &old["schema"], &new["schema"]);
+                    self.schema(
+                        Direction::Response,
+                        &schema_at,
+                        &old["schema"],
+                        &new["schema"],
+                    );
                 }
                 (None, None) => {}
             }
@@ -832,7 +902,10 @@ impl<'a> Differ<'a> {
                             &here.with_pointers(here.old.clone(), new_ptr),
                             Severity::Breaking,
                             Rule::SecuritySchemeChanged,
-                            format!("{} changed: callers send the old credentials", changed.join(", ")),
+                            format!(
+                                "{} changed: callers send the old credentials",
+                                changed.join(", ")
+                            ),
                         );
                     }
                 }
@@ -894,7 +967,13 @@ impl<'a> Differ<'a> {
                 .collect()
         };
         let (old, new) = (urls(self.old), urls(self.new));
-        let here = |url: &str| At::new(format!("server {url}"), "/servers".to_owned(), "/servers".to_owned());
+        let here = |url: &str| {
+            At::new(
+                format!("server {url}"),
+                "/servers".to_owned(),
+                "/servers".to_owned(),
+            )
+        };
         for url in old.difference(&new) {
             self.push(
                 &here(url),

@@ -397,18 +397,30 @@ impl Rule {
         match self {
             Rule::OperationRemoved => "an operation (method and path) is gone",
             Rule::OperationAdded => "a new operation",
-            Rule::OperationIdChanged => "an operation's id changed (generated clients rename the method)",
-            Rule::PathParameterRenamed => "a path parameter has another name; every URL stays the same (generated clients rename the argument)",
-            Rule::PlannedRemoval => "something deprecated with an `x-sunset` date that has passed is gone (severity set by policy)",
+            Rule::OperationIdChanged => {
+                "an operation's id changed (generated clients rename the method)"
+            }
+            Rule::PathParameterRenamed => {
+                "a path parameter has another name; every URL stays the same (generated clients rename the argument)"
+            }
+            Rule::PlannedRemoval => {
+                "something deprecated with an `x-sunset` date that has passed is gone (severity set by policy)"
+            }
             Rule::Deprecated => "an operation, parameter or property is newly deprecated",
             Rule::ParameterRemoved => "a parameter is gone",
             Rule::RequiredParameterAdded => "a new required parameter",
             Rule::OptionalParameterAdded => "a new optional parameter",
             Rule::ParameterMadeRequired => "an optional parameter became required",
             Rule::ParameterMadeOptional => "a required parameter became optional",
-            Rule::ParameterMadeMultiValued => "a form-style parameter takes a list where it took one value (a single value still parses)",
-            Rule::ParameterSerializationChanged => "a parameter's `style` or `explode` changed how its value is written",
-            Rule::DefaultChanged => "a `default` was added, removed or changed (what an omitted value means)",
+            Rule::ParameterMadeMultiValued => {
+                "a form-style parameter takes a list where it took one value (a single value still parses)"
+            }
+            Rule::ParameterSerializationChanged => {
+                "a parameter's `style` or `explode` changed how its value is written"
+            }
+            Rule::DefaultChanged => {
+                "a `default` was added, removed or changed (what an omitted value means)"
+            }
             Rule::RequestBodyAdded => "a request body where there was none",
             Rule::RequestBodyRemoved => "the request body is gone",
             Rule::RequestBodyMadeRequired => "an optional request body became required",
@@ -426,18 +438,26 @@ impl Rule {
             Rule::ResponseHeaderMadeOptional => "a required response header became optional",
             Rule::SecurityTightened => "callers need credentials they did not need",
             Rule::SecurityRelaxed => "callers need fewer credentials",
-            Rule::SecuritySchemeChanged => "a security scheme's definition changed or it is gone (another header, type, …)",
+            Rule::SecuritySchemeChanged => {
+                "a security scheme's definition changed or it is gone (another header, type, …)"
+            }
             Rule::WebhookRemoved => "a webhook event is no longer sent",
-            Rule::WebhookAdded => "a new webhook event is sent (the API promises new event types may appear)",
+            Rule::WebhookAdded => {
+                "a new webhook event is sent (the API promises new event types may appear)"
+            }
             Rule::ServerRemoved => "a server URL is gone",
             Rule::ServerAdded => "a new server URL",
-            Rule::RefTargetChanged => "a schema refers to a component of another name (generated clients rename the type)",
+            Rule::RefTargetChanged => {
+                "a schema refers to a component of another name (generated clients rename the type)"
+            }
             Rule::TypeChanged => "the type changed (some values lost, others gained)",
             Rule::TypeNarrowed => "fewer types are allowed",
             Rule::TypeWidened => "more types are allowed",
             Rule::MadeNullable => "null became allowed",
             Rule::MadeNonNullable => "null is no longer allowed",
-            Rule::EnumValueAdded => "a new enum value (in responses, the API promises new values may appear)",
+            Rule::EnumValueAdded => {
+                "a new enum value (in responses, the API promises new values may appear)"
+            }
             Rule::EnumValueRemoved => "an enum value is gone",
             Rule::EnumAdded => "a value set where any value was allowed",
             Rule::EnumRemoved => "any value allowed where there was a value set",
@@ -448,23 +468,39 @@ impl Rule {
             Rule::PatternAdded => "a pattern where there was none",
             Rule::PatternRemoved => "no pattern where there was one",
             Rule::PatternChanged => "another pattern",
-            Rule::BoundTightened => "a length, size, count, value or `multipleOf` bound became stricter",
-            Rule::BoundRelaxed => "a length, size, count, value or `multipleOf` bound became looser",
-            Rule::ConstraintAdded => "a constraint keyword now applies (`uniqueItems`, `contains`, `prefixItems`, `not`, `if`, `dependentRequired`, `patternProperties`, …)",
+            Rule::BoundTightened => {
+                "a length, size, count, value or `multipleOf` bound became stricter"
+            }
+            Rule::BoundRelaxed => {
+                "a length, size, count, value or `multipleOf` bound became looser"
+            }
+            Rule::ConstraintAdded => {
+                "a constraint keyword now applies (`uniqueItems`, `contains`, `prefixItems`, `not`, `if`, `dependentRequired`, `patternProperties`, …)"
+            }
             Rule::ConstraintRemoved => "a constraint keyword no longer applies",
-            Rule::ConstraintChanged => "a constraint changed in a way that is neither stricter nor looser (`if` replaced, `multipleOf` 2 → 3, …)",
-            Rule::PropertyRemoved => "an object property is gone (or is now `readOnly` in a request, `writeOnly` in a response)",
+            Rule::ConstraintChanged => {
+                "a constraint changed in a way that is neither stricter nor looser (`if` replaced, `multipleOf` 2 → 3, …)"
+            }
+            Rule::PropertyRemoved => {
+                "an object property is gone (or is now `readOnly` in a request, `writeOnly` in a response)"
+            }
             Rule::RequiredPropertyAdded => "a new required property",
             Rule::OptionalPropertyAdded => "a new optional property",
             Rule::PropertyMadeRequired => "an optional property became required",
             Rule::PropertyMadeOptional => "a required property became optional",
-            Rule::AdditionalPropertiesForbidden => "unknown properties became errors (`additionalProperties` or `unevaluatedProperties` false)",
+            Rule::AdditionalPropertiesForbidden => {
+                "unknown properties became errors (`additionalProperties` or `unevaluatedProperties` false)"
+            }
             Rule::AdditionalPropertiesAllowed => "unknown properties became allowed",
             Rule::AllOfPartAdded => "a new `allOf` part (more constraints)",
             Rule::AllOfPartRemoved => "an `allOf` part is gone (fewer constraints)",
             Rule::UnionBranchRemoved => "a `oneOf`/`anyOf` branch is gone",
-            Rule::UnionBranchAdded => "a new `oneOf`/`anyOf` branch (in a response union with a discriminator, promised: possibly-breaking)",
-            Rule::OneOfOverlap => "a `oneOf` whose branches can overlap now applies: a value matching two branches is refused",
+            Rule::UnionBranchAdded => {
+                "a new `oneOf`/`anyOf` branch (in a response union with a discriminator, promised: possibly-breaking)"
+            }
+            Rule::OneOfOverlap => {
+                "a `oneOf` whose branches can overlap now applies: a value matching two branches is refused"
+            }
         }
     }
 
@@ -530,9 +566,15 @@ impl Rule {
             Rule::ConstraintAdded => ("breaking", "compatible"),
             Rule::ConstraintRemoved => ("compatible", "breaking"),
             Rule::ConstraintChanged => ("breaking", "breaking"),
-            Rule::PropertyRemoved => ("breaking if the schema is closed, else possibly-breaking", "breaking if it was required, else possibly-breaking"),
+            Rule::PropertyRemoved => (
+                "breaking if the schema is closed, else possibly-breaking",
+                "breaking if it was required, else possibly-breaking",
+            ),
             Rule::RequiredPropertyAdded => ("breaking", "compatible"),
-            Rule::OptionalPropertyAdded => ("compatible", "compatible if the schema is open, breaking if closed"),
+            Rule::OptionalPropertyAdded => (
+                "compatible",
+                "compatible if the schema is open, breaking if closed",
+            ),
             Rule::PropertyMadeRequired => ("breaking", "compatible"),
             Rule::PropertyMadeOptional => ("compatible", "breaking"),
             Rule::AdditionalPropertiesForbidden => ("breaking", "compatible"),

@@ -51,10 +51,7 @@ pub fn normalize(document: &Value) -> Value {
     {
         responses.values_mut().for_each(response);
     }
-    if let Some(paths) = document
-        .get_mut("paths")
-        .and_then(Value::as_object_mut)
-    {
+    if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
         for item in paths.values_mut() {
             let Some(item) = item.as_object_mut() else {
                 continue;
@@ -84,16 +81,10 @@ fn operation(op: &mut Value) {
     if let Some(body) = op.get_mut("requestBody") {
         content_of(body);
     }
-    if let Some(responses) = op
-        .get_mut("responses")
-        .and_then(Value::as_object_mut)
-    {
+    if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
         responses.values_mut().for_each(response);
     }
-    if let Some(callbacks) = op
-        .get_mut("callbacks")
-        .and_then(Value::as_object_mut)
-    {
+    if let Some(callbacks) = op.get_mut("callbacks").and_then(Value::as_object_mut) {
         for callback in callbacks.values_mut() {
             if let Some(callback) = callback.as_object_mut() {
                 for item in callback.values_mut() {
@@ -222,9 +213,16 @@ mod tests {
         assert_eq!(normalized["openapi"], "3.1.0");
         let param = &normalized["paths"]["/a"]["get"]["parameters"][0]["schema"];
         assert_eq!(param, &json!({"type": "integer", "exclusiveMinimum": 1}));
-        let properties = &normalized["paths"]["/a"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["properties"];
-        assert_eq!(properties["a"], json!({"type": ["string", "null"], "examples": ["x"]}));
-        assert_eq!(properties["b"], json!({"type": ["string", "null"], "enum": ["p", null]}));
+        let properties = &normalized["paths"]["/a"]["get"]["responses"]["200"]["content"]["application/json"]
+            ["schema"]["properties"];
+        assert_eq!(
+            properties["a"],
+            json!({"type": ["string", "null"], "examples": ["x"]})
+        );
+        assert_eq!(
+            properties["b"],
+            json!({"type": ["string", "null"], "enum": ["p", null]})
+        );
         assert_eq!(properties["c"], json!({"$ref": "#/components/schemas/C"}));
         assert_eq!(properties["d"], json!({"type": "number", "maximum": 5}));
     }

@@ -98,7 +98,10 @@ fn effective_types(doc: &Value, schema: &Value, depth: usize) -> Option<BTreeSet
                         }
                         set
                     };
-                    numeric(&so_far).intersection(&numeric(&part_types)).cloned().collect()
+                    numeric(&so_far)
+                        .intersection(&numeric(&part_types))
+                        .cloned()
+                        .collect()
                 }
             });
         }
@@ -226,9 +229,9 @@ fn canonical(doc: &Value, value: &Value, depth: usize) -> Value {
 fn wrapper(schema: &Value) -> Option<&Value> {
     let map = schema.as_object()?;
     let parts = map.get("allOf")?.as_array()?;
-    let only_annotations = map.keys().all(|k| {
-        k == "allOf" || ANNOTATIONS.contains(&k.as_str()) || k.starts_with("x-")
-    });
+    let only_annotations = map
+        .keys()
+        .all(|k| k == "allOf" || ANNOTATIONS.contains(&k.as_str()) || k.starts_with("x-"));
     (parts.len() == 1 && only_annotations).then(|| &parts[0])
 }
 
@@ -269,8 +272,14 @@ fn numeric_bound(schema: &Value, upper: bool) -> Option<(f64, bool)> {
         ("minimum", "exclusiveMinimum")
     };
     let candidates = [
-        schema.get(inclusive).and_then(Value::as_f64).map(|v| (v, false)),
-        schema.get(exclusive).and_then(Value::as_f64).map(|v| (v, true)),
+        schema
+            .get(inclusive)
+            .and_then(Value::as_f64)
+            .map(|v| (v, false)),
+        schema
+            .get(exclusive)
+            .and_then(Value::as_f64)
+            .map(|v| (v, true)),
     ];
     candidates.into_iter().flatten().reduce(|a, b| {
         let tighter = if upper { b.0 < a.0 } else { b.0 > a.0 };
@@ -357,7 +366,10 @@ fn union(schema: &Value) -> Option<(&'static str, &Vec<Value>)> {
 }
 
 /// One union keyword of a schema, with its branches.
-fn branches_of<'v>(schema: &'v Value, keyword: &'static str) -> Option<(&'static str, &'v Vec<Value>)> {
+fn branches_of<'v>(
+    schema: &'v Value,
+    keyword: &'static str,
+) -> Option<(&'static str, &'v Vec<Value>)> {
     schema
         .get(keyword)
         .and_then(Value::as_array)
@@ -389,7 +401,12 @@ impl Differ<'_> {
         if old.is_null() || new.is_null() {
             return;
         }
-        let name = |schema: &Value| schema.get("$ref").and_then(Value::as_str).map(str::to_owned);
+        let name = |schema: &Value| {
+            schema
+                .get("$ref")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
         if let (Some(old_ref), Some(new_ref)) = (name(old), name(new))
             && old_ref != new_ref
         {
@@ -751,9 +768,7 @@ impl Differ<'_> {
                 },
             );
         }
-        let deprecated = |doc: &Value, schema: &Value| {
-            serde_json::json!({"deprecated": annotation(doc, schema, "deprecated") == Some(&Value::Bool(true))})
-        };
+        let deprecated = |doc: &Value, schema: &Value| serde_json::json!({"deprecated": annotation(doc, schema, "deprecated") == Some(&Value::Bool(true))});
         let (a, b) = (deprecated(self.old, old), deprecated(self.new, new));
         self.deprecation(at, &a, &b);
     }
@@ -821,7 +836,13 @@ impl Differ<'_> {
                     reason.to_owned()
                 };
                 let old_property = follow(self.old, &old["properties"][name], "").0;
-                self.removed(&here, old_property, severity, Rule::PropertyRemoved, &reason);
+                self.removed(
+                    &here,
+                    old_property,
+                    severity,
+                    Rule::PropertyRemoved,
+                    &reason,
+                );
                 continue;
             }
             match (old_required.contains(name), new_required.contains(name)) {
@@ -909,7 +930,15 @@ impl Differ<'_> {
     }
 
     /// A subschema keyword whose absence means "anything": compared with `{}` in its place.
-    fn subschema(&mut self, d: Direction, at: &At, keyword: &str, place: &str, old: &Value, new: &Value) {
+    fn subschema(
+        &mut self,
+        d: Direction,
+        at: &At,
+        keyword: &str,
+        place: &str,
+        old: &Value,
+        new: &Value,
+    ) {
         let (a, b) = (old.get(keyword), new.get(keyword));
         if a.is_none() && b.is_none() {
             return;
@@ -923,7 +952,14 @@ impl Differ<'_> {
     }
 
     /// A keyword present on one side only: a constraint added or removed.
-    fn presence(&mut self, d: Direction, at: &At, keyword: &str, old: Option<&Value>, new: Option<&Value>) -> bool {
+    fn presence(
+        &mut self,
+        d: Direction,
+        at: &At,
+        keyword: &str,
+        old: Option<&Value>,
+        new: Option<&Value>,
+    ) -> bool {
         match (old, new) {
             (None, Some(value)) => {
                 self.by_direction(
@@ -1058,15 +1094,22 @@ impl Differ<'_> {
         let empty = Vec::new();
         let old_prefix = old["prefixItems"].as_array().unwrap_or(&empty);
         let new_prefix = new["prefixItems"].as_array().unwrap_or(&empty);
-        let effective = |prefix: &'_ Vec<Value>, schema: &Value, base: &str, index: usize| -> (Value, String) {
-            match prefix.get(index) {
-                Some(item) => (item.clone(), join(&join(base, "prefixItems"), &index.to_string())),
-                None => (
-                    schema.get("items").cloned().unwrap_or_else(|| anything().clone()),
-                    join(base, "items"),
-                ),
-            }
-        };
+        let effective =
+            |prefix: &'_ Vec<Value>, schema: &Value, base: &str, index: usize| -> (Value, String) {
+                match prefix.get(index) {
+                    Some(item) => (
+                        item.clone(),
+                        join(&join(base, "prefixItems"), &index.to_string()),
+                    ),
+                    None => (
+                        schema
+                            .get("items")
+                            .cloned()
+                            .unwrap_or_else(|| anything().clone()),
+                        join(base, "items"),
+                    ),
+                }
+            };
         for index in 0..old_prefix.len().max(new_prefix.len()) {
             let (a, old_ptr) = effective(old_prefix, old, &at.old, index);
             let (b, new_ptr) = effective(new_prefix, new, &at.new, index);
@@ -1114,7 +1157,8 @@ impl Differ<'_> {
             }
         }
         let conditional = |schema: &Value| {
-            schema.get("if").is_some() && (schema.get("then").is_some() || schema.get("else").is_some())
+            schema.get("if").is_some()
+                && (schema.get("then").is_some() || schema.get("else").is_some())
         };
         match (conditional(old), conditional(new)) {
             (true, true) if self.equivalent(&old["if"], &new["if"]) => {
@@ -1196,7 +1240,10 @@ impl Differ<'_> {
                 &here,
                 WIDENING,
                 Rule::AllOfPartRemoved,
-                format!("allOf part {} no longer applies", branch_name(&old_parts[i], i)),
+                format!(
+                    "allOf part {} no longer applies",
+                    branch_name(&old_parts[i], i)
+                ),
             );
         }
         for j in added {
@@ -1206,7 +1253,10 @@ impl Differ<'_> {
                 &here,
                 NARROWING,
                 Rule::AllOfPartAdded,
-                format!("allOf part {} now applies too", branch_name(&new_parts[j], j)),
+                format!(
+                    "allOf part {} now applies too",
+                    branch_name(&new_parts[j], j)
+                ),
             );
         }
     }
@@ -1218,12 +1268,24 @@ impl Differ<'_> {
             && branches_of(old, new_union.0).is_none()
             && branches_of(new, old_union.0).is_none()
         {
-            self.branches(d, at, (old, old_union.0, old_union.1), (new, new_union.0, new_union.1));
+            self.branches(
+                d,
+                at,
+                (old, old_union.0, old_union.1),
+                (new, new_union.0, new_union.1),
+            );
             return;
         }
         // Otherwise `oneOf` and `anyOf` each apply on their own.
         for keyword in ["oneOf", "anyOf"] {
-            self.union_keyword(d, at, old, new, branches_of(old, keyword), branches_of(new, keyword));
+            self.union_keyword(
+                d,
+                at,
+                old,
+                new,
+                branches_of(old, keyword),
+                branches_of(new, keyword),
+            );
         }
     }
 
@@ -1239,16 +1301,31 @@ impl Differ<'_> {
         match (old_union, new_union) {
             (None, None) => {}
             (Some((old_kw, old_branches)), Some((new_kw, new_branches))) => {
-                self.branches(d, at, (old, old_kw, old_branches), (new, new_kw, new_branches));
+                self.branches(
+                    d,
+                    at,
+                    (old, old_kw, old_branches),
+                    (new, new_kw, new_branches),
+                );
             }
             (None, Some((keyword, branches))) => {
                 // Wrapped: the old schema (its union keyword aside) is one of the branches?
-                match branches.iter().position(|b| self.equivalent(&without_unions(old), b)) {
+                match branches
+                    .iter()
+                    .position(|b| self.equivalent(&without_unions(old), b))
+                {
                     Some(kept) => {
-                        for (index, branch) in branches.iter().enumerate().filter(|(i, _)| *i != kept) {
-                            let here = at.with_pointers(at.old.clone(), join(&join(&at.new, keyword), &index.to_string()));
+                        for (index, branch) in
+                            branches.iter().enumerate().filter(|(i, _)| *i != kept)
+                        {
+                            let here = at.with_pointers(
+                                at.old.clone(),
+                                join(&join(&at.new, keyword), &index.to_string()),
+                            );
                             self.branch_added(d, &here, new, keyword, branch, index);
-                            if keyword == "oneOf" && may_overlap(self.new, &branches[kept], self.new, branch) {
+                            if keyword == "oneOf"
+                                && may_overlap(self.new, &branches[kept], self.new, branch)
+                            {
                                 self.one_of_overlap(d, &here, &branch_name(branch, index));
                             }
                         }
@@ -1258,15 +1335,26 @@ impl Differ<'_> {
                         &at.key(keyword),
                         EITHER,
                         Rule::ConstraintChanged,
-                        format!("the schema became a {keyword} of {} branches", branches.len()),
+                        format!(
+                            "the schema became a {keyword} of {} branches",
+                            branches.len()
+                        ),
                     ),
                 }
             }
             (Some((keyword, branches)), None) => {
-                match branches.iter().position(|b| self.equivalent(b, &without_unions(new))) {
+                match branches
+                    .iter()
+                    .position(|b| self.equivalent(b, &without_unions(new)))
+                {
                     Some(kept) => {
-                        for (index, branch) in branches.iter().enumerate().filter(|(i, _)| *i != kept) {
-                            let here = at.with_pointers(join(&join(&at.old, keyword), &index.to_string()), at.new.clone());
+                        for (index, branch) in
+                            branches.iter().enumerate().filter(|(i, _)| *i != kept)
+                        {
+                            let here = at.with_pointers(
+                                join(&join(&at.old, keyword), &index.to_string()),
+                                at.new.clone(),
+                            );
                             self.by_direction(
                                 d,
                                 &here,
@@ -1281,7 +1369,10 @@ impl Differ<'_> {
                         &at.key(keyword),
                         EITHER,
                         Rule::ConstraintChanged,
-                        format!("the {keyword} of {} branches became one schema", branches.len()),
+                        format!(
+                            "the {keyword} of {} branches became one schema",
+                            branches.len()
+                        ),
                     ),
                 }
             }
@@ -1298,7 +1389,15 @@ impl Differ<'_> {
         );
     }
 
-    fn branch_added(&mut self, d: Direction, at: &At, union_schema: &Value, keyword: &str, branch: &Value, index: usize) {
+    fn branch_added(
+        &mut self,
+        d: Direction,
+        at: &At,
+        union_schema: &Value,
+        keyword: &str,
+        branch: &Value,
+        index: usize,
+    ) {
         let discriminated = union_schema.get("discriminator").is_some();
         let name = branch_name(branch, index);
         match d {
@@ -1346,8 +1445,16 @@ impl Differ<'_> {
         let (old_map, new_map) = (mappings(old), mappings(new));
         let key = |doc: &Value, branch: &Value, _: usize| -> Option<Value> {
             let property = property.as_deref()?;
-            let map = if std::ptr::eq(doc, self.old) { &old_map } else { &new_map };
-            if let Some(value) = branch.get("$ref").and_then(Value::as_str).and_then(|r| map.get(r)) {
+            let map = if std::ptr::eq(doc, self.old) {
+                &old_map
+            } else {
+                &new_map
+            };
+            if let Some(value) = branch
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| map.get(r))
+            {
                 return Some(Value::String(value.clone()));
             }
             let schema = follow(doc, branch, "").0;
@@ -1377,7 +1484,9 @@ impl Differ<'_> {
                 i += 1;
             }
         }
-        let pointer = |base: &str, keyword: &str, index: usize| join(&join(base, keyword), &index.to_string());
+        let pointer = |base: &str, keyword: &str, index: usize| {
+            join(&join(base, keyword), &index.to_string())
+        };
         for &(i, j) in &pairs {
             let mut here =
                 at.with_pointers(pointer(&at.old, old_kw, i), pointer(&at.new, new_kw, j));
@@ -1399,7 +1508,10 @@ impl Differ<'_> {
                 &here,
                 NARROWING,
                 Rule::UnionBranchRemoved,
-                format!("{old_kw} branch {} is gone", branch_name(&old_branches[i], i)),
+                format!(
+                    "{old_kw} branch {} is gone",
+                    branch_name(&old_branches[i], i)
+                ),
             );
         }
         let overlapping = |differ: &Self, j: usize, others: &[usize]| {
@@ -1410,7 +1522,9 @@ impl Differ<'_> {
         for &j in &added {
             let here = at.with_pointers(join(&at.old, old_kw), pointer(&at.new, new_kw, j));
             self.branch_added(d, &here, new, new_kw, &new_branches[j], j);
-            if new_kw == "oneOf" && overlapping(self, j, &pairs.iter().map(|p| p.1).collect::<Vec<_>>()) {
+            if new_kw == "oneOf"
+                && overlapping(self, j, &pairs.iter().map(|p| p.1).collect::<Vec<_>>())
+            {
                 self.one_of_overlap(d, &here, &branch_name(&new_branches[j], j));
             }
         }

@@ -247,7 +247,10 @@ fn sample(rng: &mut Rng, schema: &Value, depth: usize) -> Value {
     if depth > 5 {
         return json!(null);
     }
-    if let Some(values) = schema.get("enum").and_then(Value::as_array).filter(|v| !v.is_empty())
+    if let Some(values) = schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .filter(|v| !v.is_empty())
         && rng.chance(80)
     {
         return rng.pick(values).clone();
@@ -258,7 +261,10 @@ fn sample(rng: &mut Rng, schema: &Value, depth: usize) -> Value {
         return value.clone();
     }
     for keyword in ["anyOf", "oneOf", "allOf"] {
-        if let Some(parts) = schema.get(keyword).and_then(Value::as_array).filter(|p| !p.is_empty())
+        if let Some(parts) = schema
+            .get(keyword)
+            .and_then(Value::as_array)
+            .filter(|p| !p.is_empty())
             && rng.chance(70)
         {
             let part = rng.pick(parts).clone();
@@ -286,7 +292,11 @@ fn sample(rng: &mut Rng, schema: &Value, depth: usize) -> Value {
         "boolean" => json!(rng.chance(50)),
         "array" => {
             let items = schema.get("items").cloned().unwrap_or(json!({}));
-            let prefix = schema.get("prefixItems").and_then(Value::as_array).cloned().unwrap_or_default();
+            let prefix = schema
+                .get("prefixItems")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             let count = rng.below(4);
             let mut values: Vec<Value> = (0..count)
                 .map(|i| sample(rng, prefix.get(i).unwrap_or(&items), depth + 1))
@@ -374,17 +384,27 @@ fn view(root: &Value, hide: &str) -> Value {
     copy
 }
 
-fn judge(
-    old_root: &Value,
-    old_schema: &Value,
-    new_root: &Value,
-    new_schema: &Value,
-    changes: &[Change],
-    request: Option<&str>,
-    response: Option<&str>,
-    rng: &mut Rng,
-    samples: usize,
-) -> Verdict {
+/// One pair to judge: both documents, the schema (a `$ref` into each), the diff's changes,
+/// and the location prefixes of its request and response uses.
+struct Case<'a> {
+    old_root: &'a Value,
+    new_root: &'a Value,
+    schema: &'a Value,
+    changes: &'a [Change],
+    request: Option<&'a str>,
+    response: Option<&'a str>,
+}
+
+fn judge(case: &Case<'_>, rng: &mut Rng, samples: usize) -> Verdict {
+    let Case {
+        old_root,
+        new_root,
+        schema,
+        changes,
+        request,
+        response,
+    } = *case;
+    let (old_schema, new_schema) = (schema, schema);
     let compile = |root: &Value, schema: &Value| {
         // The schema is validated inside its document so that `$ref`s resolve.
         let mut wrapped = root.clone();
@@ -429,7 +449,8 @@ fn judge(
     let resolve = |root: &Value, schema: &Value| -> Value {
         crate::differ::follow(root, schema, "").0.clone()
     };
-    let (old_resolved, new_resolved) = (resolve(old_root, old_schema), resolve(new_root, new_schema));
+    let (old_resolved, new_resolved) =
+        (resolve(old_root, old_schema), resolve(new_root, new_schema));
     let mut instances = 0;
     for _ in 0..samples {
         let sent = sample(rng, &old_resolved, 0);
@@ -440,7 +461,10 @@ fn judge(
             if !new_request.is_valid(&sent) && worst(request) != Some(Severity::Breaking) {
                 return Verdict {
                     instances,
-                    counterexample: Some(show(&sent, "a request the old schema accepts is refused, and the diff does not say breaking")),
+                    counterexample: Some(show(
+                        &sent,
+                        "a request the old schema accepts is refused, and the diff does not say breaking",
+                    )),
                 };
             }
         }
@@ -457,12 +481,18 @@ fn judge(
             if !old_response.is_valid(&received) && !acceptable {
                 return Verdict {
                     instances,
-                    counterexample: Some(show(&received, "a response the old schema did not allow may be sent, and the diff does not say breaking")),
+                    counterexample: Some(show(
+                        &received,
+                        "a response the old schema did not allow may be sent, and the diff does not say breaking",
+                    )),
                 };
             }
         }
     }
-    Verdict { instances, counterexample: None }
+    Verdict {
+        instances,
+        counterexample: None,
+    }
 }
 
 /// Runs `pairs` random pairs from `seed`; returns (pairs, instances) or the counterexample.
@@ -479,17 +509,15 @@ fn random_pairs(seed: u64, pairs: usize, samples: usize) -> Result<(usize, usize
         let (old_doc, new_doc) = (document(&old), document(&new));
         let changes = diff(&old_doc, &new_doc);
         let reference = json!({"$ref": "#/components/schemas/S"});
-        let verdict = judge(
-            &old_doc,
-            &reference,
-            &new_doc,
-            &reference,
-            &changes,
-            Some("POST /x request body"),
-            Some("POST /x response 200"),
-            &mut rng,
-            samples,
-        );
+        let case = Case {
+            old_root: &old_doc,
+            new_root: &new_doc,
+            schema: &reference,
+            changes: &changes,
+            request: Some("POST /x request body"),
+            response: Some("POST /x response 200"),
+        };
+        let verdict = judge(&case, &mut rng, samples);
         instances += verdict.instances;
         if let Some(counterexample) = verdict.counterexample {
             return Err(format!("pair {pair} of seed {seed}: {counterexample}"));
@@ -510,7 +538,10 @@ fn random_schema_changes_are_classified_soundly() {
             Err(counterexample) => panic!("{counterexample}"),
         }
     }
-    eprintln!("soundness: {} pairs, {} instances, no counterexample", totals.0, totals.1);
+    eprintln!(
+        "soundness: {} pairs, {} instances, no counterexample",
+        totals.0, totals.1
+    );
 }
 
 #[test]
@@ -531,7 +562,12 @@ fn many_random_schema_changes_are_classified_soundly() {
             Err(counterexample) => failures.push(counterexample),
         }
     }
-    eprintln!("soundness: {} pairs, {} instances, {} counterexamples", totals.0, totals.1, failures.len());
+    eprintln!(
+        "soundness: {} pairs, {} instances, {} counterexamples",
+        totals.0,
+        totals.1,
+        failures.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
@@ -554,7 +590,15 @@ fn every_rule_fixture_pair_is_classified_soundly() {
                 Some("POST /things response 201"),
             ),
         ] {
-            let verdict = judge(&old, &schema, &new, &schema, &changes, request, response, &mut rng, 200);
+            let case = Case {
+                old_root: &old,
+                new_root: &new,
+                schema: &schema,
+                changes: &changes,
+                request,
+                response,
+            };
+            let verdict = judge(&case, &mut rng, 200);
             instances += verdict.instances;
             if let Some(counterexample) = verdict.counterexample {
                 panic!("row {:?}: {counterexample}", row.name);

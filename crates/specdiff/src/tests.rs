@@ -630,11 +630,23 @@ pub(crate) fn table() -> Vec<Row> {
         // (ThingRequest.owner) and responses (Thing.owner).
         row(
             "required readOnly property added to a shared schema",
-            vec![(p(REQUEST, "/properties/owner"), Some(json!({"$ref": "#/components/schemas/Owner"})))],
+            vec![(
+                p(REQUEST, "/properties/owner"),
+                Some(json!({"$ref": "#/components/schemas/Owner"})),
+            )],
             vec![
-                (p(REQUEST, "/properties/owner"), Some(json!({"$ref": "#/components/schemas/Owner"}))),
-                ("/components/schemas/Owner/properties/created", Some(json!({"type": "string", "readOnly": true}))),
-                ("/components/schemas/Owner/required", Some(json!(["created"]))),
+                (
+                    p(REQUEST, "/properties/owner"),
+                    Some(json!({"$ref": "#/components/schemas/Owner"})),
+                ),
+                (
+                    "/components/schemas/Owner/properties/created",
+                    Some(json!({"type": "string", "readOnly": true})),
+                ),
+                (
+                    "/components/schemas/Owner/required",
+                    Some(json!(["created"])),
+                ),
             ],
             Rule::RequiredPropertyAdded,
             Compatible,
@@ -642,10 +654,19 @@ pub(crate) fn table() -> Vec<Row> {
         row(
             "writeOnly property removed from a shared schema",
             vec![
-                (p(REQUEST, "/properties/owner"), Some(json!({"$ref": "#/components/schemas/Owner"}))),
-                ("/components/schemas/Owner/properties/password", Some(json!({"type": "string", "writeOnly": true}))),
+                (
+                    p(REQUEST, "/properties/owner"),
+                    Some(json!({"$ref": "#/components/schemas/Owner"})),
+                ),
+                (
+                    "/components/schemas/Owner/properties/password",
+                    Some(json!({"type": "string", "writeOnly": true})),
+                ),
             ],
-            vec![(p(REQUEST, "/properties/owner"), Some(json!({"$ref": "#/components/schemas/Owner"})))],
+            vec![(
+                p(REQUEST, "/properties/owner"),
+                Some(json!({"$ref": "#/components/schemas/Owner"})),
+            )],
             Rule::PropertyRemoved,
             PossiblyBreaking,
         ),
@@ -653,52 +674,98 @@ pub(crate) fn table() -> Vec<Row> {
         row(
             "request dependentRequired added",
             vec![],
-            vec![(p(REQUEST, "/dependentRequired"), Some(json!({"size": ["kind"]})))],
+            vec![(
+                p(REQUEST, "/dependentRequired"),
+                Some(json!({"size": ["kind"]})),
+            )],
             Rule::ConstraintAdded,
             Breaking,
         ),
         row(
             "request contains added",
-            vec![(p(REQUEST, "/properties/tags"), Some(json!({"type": "array", "items": {"type": "string"}})))],
-            vec![(p(REQUEST, "/properties/tags"), Some(json!({"type": "array", "items": {"type": "string"}, "contains": {"const": "x"}})))],
+            vec![(
+                p(REQUEST, "/properties/tags"),
+                Some(json!({"type": "array", "items": {"type": "string"}})),
+            )],
+            vec![(
+                p(REQUEST, "/properties/tags"),
+                Some(
+                    json!({"type": "array", "items": {"type": "string"}, "contains": {"const": "x"}}),
+                ),
+            )],
             Rule::ConstraintAdded,
             Breaking,
         ),
         row(
             "request prefixItems added",
-            vec![(p(REQUEST, "/properties/tags"), Some(json!({"type": "array", "items": {"type": "string"}})))],
-            vec![(p(REQUEST, "/properties/tags"), Some(json!({"type": "array", "items": {"type": "string"}, "prefixItems": [{"maxLength": 3}]})))],
+            vec![(
+                p(REQUEST, "/properties/tags"),
+                Some(json!({"type": "array", "items": {"type": "string"}})),
+            )],
+            vec![(
+                p(REQUEST, "/properties/tags"),
+                Some(
+                    json!({"type": "array", "items": {"type": "string"}, "prefixItems": [{"maxLength": 3}]}),
+                ),
+            )],
             Rule::BoundTightened,
             Breaking,
         ),
         row(
             "request uniqueItems added",
-            vec![(p(REQUEST, "/properties/tags"), Some(json!({"type": "array", "items": {"type": "string"}})))],
-            vec![(p(REQUEST, "/properties/tags"), Some(json!({"type": "array", "items": {"type": "string"}, "uniqueItems": true})))],
+            vec![(
+                p(REQUEST, "/properties/tags"),
+                Some(json!({"type": "array", "items": {"type": "string"}})),
+            )],
+            vec![(
+                p(REQUEST, "/properties/tags"),
+                Some(json!({"type": "array", "items": {"type": "string"}, "uniqueItems": true})),
+            )],
             Rule::ConstraintAdded,
             Breaking,
         ),
         row(
             "request unevaluatedProperties false added",
-            vec![(p(REQUEST, "/properties/owner"), Some(json!({"$ref": "#/components/schemas/Owner"})))],
+            vec![(
+                p(REQUEST, "/properties/owner"),
+                Some(json!({"$ref": "#/components/schemas/Owner"})),
+            )],
             vec![
-                (p(REQUEST, "/properties/owner"), Some(json!({"$ref": "#/components/schemas/Owner"}))),
-                ("/components/schemas/Owner/unevaluatedProperties", Some(json!(false))),
+                (
+                    p(REQUEST, "/properties/owner"),
+                    Some(json!({"$ref": "#/components/schemas/Owner"})),
+                ),
+                (
+                    "/components/schemas/Owner/unevaluatedProperties",
+                    Some(json!(false)),
+                ),
             ],
             Rule::AdditionalPropertiesForbidden,
             Breaking,
         ),
         row(
             "request patternProperties added",
-            vec![(p(REQUEST, "/properties/labels"), Some(json!({"type": "object"})))],
-            vec![(p(REQUEST, "/properties/labels"), Some(json!({"type": "object", "patternProperties": {"^x-": {"type": "string"}}})))],
+            vec![(
+                p(REQUEST, "/properties/labels"),
+                Some(json!({"type": "object"})),
+            )],
+            vec![(
+                p(REQUEST, "/properties/labels"),
+                Some(json!({"type": "object", "patternProperties": {"^x-": {"type": "string"}}})),
+            )],
             Rule::ConstraintAdded,
             Breaking,
         ),
         row(
             "request propertyNames added",
-            vec![(p(REQUEST, "/properties/labels"), Some(json!({"type": "object"})))],
-            vec![(p(REQUEST, "/properties/labels"), Some(json!({"type": "object", "propertyNames": {"maxLength": 5}})))],
+            vec![(
+                p(REQUEST, "/properties/labels"),
+                Some(json!({"type": "object"})),
+            )],
+            vec![(
+                p(REQUEST, "/properties/labels"),
+                Some(json!({"type": "object", "propertyNames": {"maxLength": 5}})),
+            )],
             Rule::BoundTightened,
             Breaking,
         ),
@@ -706,7 +773,10 @@ pub(crate) fn table() -> Vec<Row> {
             "request if/then added",
             vec![],
             vec![
-                (p(REQUEST, "/if"), Some(json!({"properties": {"kind": {"const": "a"}}}))),
+                (
+                    p(REQUEST, "/if"),
+                    Some(json!({"properties": {"kind": {"const": "a"}}})),
+                ),
                 (p(REQUEST, "/then"), Some(json!({"required": ["size"]}))),
             ],
             Rule::ConstraintAdded,
@@ -715,14 +785,23 @@ pub(crate) fn table() -> Vec<Row> {
         row(
             "request not added",
             vec![],
-            vec![(p(REQUEST, "/properties/name/not"), Some(json!({"const": "admin"})))],
+            vec![(
+                p(REQUEST, "/properties/name/not"),
+                Some(json!({"const": "admin"})),
+            )],
             Rule::ConstraintAdded,
             Breaking,
         ),
         row(
             "request not narrowed (a wider schema)",
-            vec![(p(REQUEST, "/properties/name/not"), Some(json!({"const": "admin"})))],
-            vec![(p(REQUEST, "/properties/name/not"), Some(json!({"enum": ["admin", "root"]})))],
+            vec![(
+                p(REQUEST, "/properties/name/not"),
+                Some(json!({"const": "admin"})),
+            )],
+            vec![(
+                p(REQUEST, "/properties/name/not"),
+                Some(json!({"enum": ["admin", "root"]})),
+            )],
             Rule::EnumValueAdded,
             Breaking,
         ),
@@ -742,22 +821,37 @@ pub(crate) fn table() -> Vec<Row> {
         ),
         row(
             "response uniqueItems removed",
-            vec![(p(RESPONSE, "/properties/tags"), Some(json!({"type": "array", "items": {"type": "string"}, "uniqueItems": true})))],
-            vec![(p(RESPONSE, "/properties/tags"), Some(json!({"type": "array", "items": {"type": "string"}})))],
+            vec![(
+                p(RESPONSE, "/properties/tags"),
+                Some(json!({"type": "array", "items": {"type": "string"}, "uniqueItems": true})),
+            )],
+            vec![(
+                p(RESPONSE, "/properties/tags"),
+                Some(json!({"type": "array", "items": {"type": "string"}})),
+            )],
             Rule::ConstraintRemoved,
             Breaking,
         ),
         // Composition by meaning.
         row(
             "request allOf part added",
-            vec![(p(REQUEST, "/properties/size/allOf"), Some(json!([{"minimum": 1}])))],
-            vec![(p(REQUEST, "/properties/size/allOf"), Some(json!([{"minimum": 1}, {"maximum": 100}])))],
+            vec![(
+                p(REQUEST, "/properties/size/allOf"),
+                Some(json!([{"minimum": 1}])),
+            )],
+            vec![(
+                p(REQUEST, "/properties/size/allOf"),
+                Some(json!([{"minimum": 1}, {"maximum": 100}])),
+            )],
             Rule::AllOfPartAdded,
             Breaking,
         ),
         row(
             "response allOf part removed",
-            vec![(p(RESPONSE, "/properties/note/allOf"), Some(json!([{"maxLength": 5}])))],
+            vec![(
+                p(RESPONSE, "/properties/note/allOf"),
+                Some(json!([{"maxLength": 5}])),
+            )],
             vec![],
             Rule::AllOfPartRemoved,
             Breaking,
@@ -777,64 +871,120 @@ pub(crate) fn table() -> Vec<Row> {
         ),
         row(
             "discriminated response union branch added",
-            vec![(p(RESPONSE, "/properties/owner"), Some(json!({
-                "oneOf": [{"$ref": "#/components/schemas/Owner"}],
-                "discriminator": {"propertyName": "kind", "mapping": {"owner": "#/components/schemas/Owner"}}
-            })))],
-            vec![(p(RESPONSE, "/properties/owner"), Some(json!({
-                "oneOf": [{"$ref": "#/components/schemas/Owner"}, {"$ref": "#/components/schemas/Person"}],
-                "discriminator": {"propertyName": "kind", "mapping": {"owner": "#/components/schemas/Owner", "person": "#/components/schemas/Person"}}
-            })))],
+            vec![(
+                p(RESPONSE, "/properties/owner"),
+                Some(json!({
+                    "oneOf": [{"$ref": "#/components/schemas/Owner"}],
+                    "discriminator": {"propertyName": "kind", "mapping": {"owner": "#/components/schemas/Owner"}}
+                })),
+            )],
+            vec![(
+                p(RESPONSE, "/properties/owner"),
+                Some(json!({
+                    "oneOf": [{"$ref": "#/components/schemas/Owner"}, {"$ref": "#/components/schemas/Person"}],
+                    "discriminator": {"propertyName": "kind", "mapping": {"owner": "#/components/schemas/Owner", "person": "#/components/schemas/Person"}}
+                })),
+            )],
             Rule::UnionBranchAdded,
             PossiblyBreaking,
         ),
         // Defaults and the wire.
         row(
             "optional parameter default changed",
-            vec![("/paths/~1things/get/parameters", Some(json!([{"name": "limit", "in": "query", "schema": {"type": "integer", "default": 20}}])))],
-            vec![("/paths/~1things/get/parameters", Some(json!([{"name": "limit", "in": "query", "schema": {"type": "integer", "default": 100}}])))],
+            vec![(
+                "/paths/~1things/get/parameters",
+                Some(
+                    json!([{"name": "limit", "in": "query", "schema": {"type": "integer", "default": 20}}]),
+                ),
+            )],
+            vec![(
+                "/paths/~1things/get/parameters",
+                Some(
+                    json!([{"name": "limit", "in": "query", "schema": {"type": "integer", "default": 100}}]),
+                ),
+            )],
             Rule::DefaultChanged,
             PossiblyBreaking,
         ),
         row(
             "path parameter renamed",
-            vec![("/paths/~1things~1{thingId}", Some(json!({"get": {"parameters": [{"name": "thingId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "ok"}}}})))],
-            vec![("/paths/~1things~1{thing_id}", Some(json!({"get": {"parameters": [{"name": "thing_id", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "ok"}}}})))],
+            vec![(
+                "/paths/~1things~1{thingId}",
+                Some(
+                    json!({"get": {"parameters": [{"name": "thingId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "ok"}}}}),
+                ),
+            )],
+            vec![(
+                "/paths/~1things~1{thing_id}",
+                Some(
+                    json!({"get": {"parameters": [{"name": "thing_id", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "ok"}}}}),
+                ),
+            )],
             Rule::PathParameterRenamed,
             PossiblyBreaking,
         ),
         row(
             "form query parameter became an array",
-            vec![("/paths/~1things/get/parameters", Some(json!([{"name": "status", "in": "query", "schema": {"type": "string"}}])))],
-            vec![("/paths/~1things/get/parameters", Some(json!([{"name": "status", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}}])))],
+            vec![(
+                "/paths/~1things/get/parameters",
+                Some(json!([{"name": "status", "in": "query", "schema": {"type": "string"}}])),
+            )],
+            vec![(
+                "/paths/~1things/get/parameters",
+                Some(
+                    json!([{"name": "status", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}}]),
+                ),
+            )],
             Rule::ParameterMadeMultiValued,
             Compatible,
         ),
         row(
             "array query parameter no longer exploded",
-            vec![("/paths/~1things/get/parameters", Some(json!([{"name": "status", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}}])))],
-            vec![("/paths/~1things/get/parameters", Some(json!([{"name": "status", "in": "query", "explode": false, "schema": {"type": "array", "items": {"type": "string"}}}])))],
+            vec![(
+                "/paths/~1things/get/parameters",
+                Some(
+                    json!([{"name": "status", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}}]),
+                ),
+            )],
+            vec![(
+                "/paths/~1things/get/parameters",
+                Some(
+                    json!([{"name": "status", "in": "query", "explode": false, "schema": {"type": "array", "items": {"type": "string"}}}]),
+                ),
+            )],
             Rule::ParameterSerializationChanged,
             Breaking,
         ),
         row(
             "response header string became integer",
             vec![],
-            vec![("/paths/~1things/post/responses/201/headers/x-request-id/schema", Some(json!({"type": "integer"})))],
+            vec![(
+                "/paths/~1things/post/responses/201/headers/x-request-id/schema",
+                Some(json!({"type": "integer"})),
+            )],
             Rule::TypeNarrowed,
             Compatible,
         ),
         row(
             "request header integer became string",
-            vec![("/paths/~1things/post/parameters/0/schema", Some(json!({"type": "integer"})))],
-            vec![("/paths/~1things/post/parameters/0/schema", Some(json!({"type": "string"})))],
+            vec![(
+                "/paths/~1things/post/parameters/0/schema",
+                Some(json!({"type": "integer"})),
+            )],
+            vec![(
+                "/paths/~1things/post/parameters/0/schema",
+                Some(json!({"type": "string"})),
+            )],
             Rule::TypeWidened,
             Compatible,
         ),
         // A schema appearing on or vanishing from a media type.
         row(
             "request media type gets a schema",
-            vec![("/paths/~1things/post/requestBody/content/application~1json/schema", None)],
+            vec![(
+                "/paths/~1things/post/requestBody/content/application~1json/schema",
+                None,
+            )],
             vec![],
             Rule::MediaTypeSchemaAdded,
             Breaking,
@@ -842,7 +992,10 @@ pub(crate) fn table() -> Vec<Row> {
         row(
             "response media type loses its schema",
             vec![],
-            vec![("/paths/~1things/post/responses/404/content/application~1json/schema", None)],
+            vec![(
+                "/paths/~1things/post/responses/404/content/application~1json/schema",
+                None,
+            )],
             Rule::MediaTypeSchemaRemoved,
             Breaking,
         ),
@@ -856,10 +1009,19 @@ pub(crate) fn table() -> Vec<Row> {
         ),
         row(
             "optional property added to a closed response schema",
-            vec![("/components/schemas/Owner/additionalProperties", Some(json!(false)))],
+            vec![(
+                "/components/schemas/Owner/additionalProperties",
+                Some(json!(false)),
+            )],
             vec![
-                ("/components/schemas/Owner/additionalProperties", Some(json!(false))),
-                ("/components/schemas/Owner/properties/name", Some(json!({"type": "string"}))),
+                (
+                    "/components/schemas/Owner/additionalProperties",
+                    Some(json!(false)),
+                ),
+                (
+                    "/components/schemas/Owner/properties/name",
+                    Some(json!({"type": "string"})),
+                ),
             ],
             Rule::OptionalPropertyAdded,
             Breaking,
@@ -1073,7 +1235,6 @@ fn index_in_all(rule: Rule) -> usize {
         Rule::UnionBranchRemoved => 67,
         Rule::UnionBranchAdded => 68,
         Rule::OneOfOverlap => 69,
-
     }
 }
 
@@ -1204,4 +1365,179 @@ fn reports_render_every_format() {
     );
     let xml = junit(&changes, Severity::Breaking);
     assert!(xml.contains("tests=\"4\" failures=\"3\""), "{xml}");
+}
+
+/// Rewrites that change no message: each must report nothing at all.
+#[test]
+fn equivalent_rewrites_report_nothing() {
+    let owner_inline = json!({"type": "object", "properties": {"id": {"type": "string"}}});
+    let cases: Vec<(&str, Vec<Edit>, Vec<Edit>)> = vec![
+        (
+            "an inline anyOf branch replaced by a $ref to an identical component",
+            vec![(
+                p(RESPONSE, "/properties/owner"),
+                Some(json!({"anyOf": [owner_inline.clone(), {"type": "string"}]})),
+            )],
+            vec![(
+                p(RESPONSE, "/properties/owner"),
+                Some(
+                    json!({"anyOf": [{"$ref": "#/components/schemas/Owner"}, {"type": "string"}]}),
+                ),
+            )],
+        ),
+        (
+            "anyOf branches reordered",
+            vec![(
+                p(RESPONSE, "/properties/owner"),
+                Some(
+                    json!({"anyOf": [{"$ref": "#/components/schemas/Owner"}, {"type": "string"}]}),
+                ),
+            )],
+            vec![(
+                p(RESPONSE, "/properties/owner"),
+                Some(
+                    json!({"anyOf": [{"type": "string"}, {"$ref": "#/components/schemas/Owner"}]}),
+                ),
+            )],
+        ),
+        (
+            "allOf parts reordered",
+            vec![(
+                p(REQUEST, "/properties/size/allOf"),
+                Some(json!([{"minimum": 1}, {"maximum": 9}])),
+            )],
+            vec![(
+                p(REQUEST, "/properties/size/allOf"),
+                Some(json!([{"maximum": 9}, {"minimum": 1}])),
+            )],
+        ),
+        (
+            "a $ref with a description written as a one-part allOf (the 3.0 way)",
+            vec![],
+            vec![(
+                p(RESPONSE, "/properties/owner"),
+                Some(
+                    json!({"allOf": [{"$ref": "#/components/schemas/Owner"}], "description": "who owns it"}),
+                ),
+            )],
+        ),
+        (
+            "enum values reordered, descriptions and examples changed",
+            vec![],
+            vec![
+                (p(REQUEST, "/properties/kind/enum"), Some(json!(["b", "a"]))),
+                (
+                    p(REQUEST, "/properties/kind/description"),
+                    Some(json!("the kind")),
+                ),
+                (
+                    p(RESPONSE, "/properties/note/examples"),
+                    Some(json!(["a note"])),
+                ),
+            ],
+        ),
+    ];
+    for (name, old_edits, new_edits) in cases {
+        let row = row(
+            name,
+            old_edits,
+            new_edits,
+            Rule::TypeChanged,
+            Severity::Breaking,
+        );
+        let (old, new) = sides(&row);
+        let changes = diff(&old, &new);
+        assert!(changes.is_empty(), "{name}:\n{}", text(&changes));
+    }
+}
+
+/// A change names its place in both documents, through `$ref`s.
+#[test]
+fn changes_name_both_pointers() {
+    let mut new = base();
+    set(
+        &mut new,
+        p(RESPONSE, "/properties/status/enum/2"),
+        Some(json!("paused")),
+    );
+    let changes = diff(&base(), &new);
+    let change = changes
+        .iter()
+        .find(|c| c.location == "POST /things response 201 application/json at /status")
+        .expect("the change in the 201 response");
+    assert_eq!(change.old, "/components/schemas/Thing/properties/status");
+    assert_eq!(change.new, "/components/schemas/Thing/properties/status");
+    let mut renamed = base();
+    set(
+        &mut renamed,
+        "/components/schemas/Thing2",
+        Some(base()["components"]["schemas"]["Thing"].clone()),
+    );
+    set(
+        &mut renamed,
+        "/paths/~1things/post/responses/201/content/application~1json/schema",
+        Some(json!({"$ref": "#/components/schemas/Thing2"})),
+    );
+    set(
+        &mut renamed,
+        "/components/schemas/Thing2/properties/note",
+        None,
+    );
+    let changes = diff(&base(), &renamed);
+    let removed = changes
+        .iter()
+        .find(|c| c.rule == Rule::PropertyRemoved)
+        .expect("note removed");
+    assert_eq!(removed.old, "/components/schemas/Thing/properties/note");
+    assert_eq!(removed.new, "/components/schemas/Thing2/properties/note");
+    assert!(text(&changes).contains("old #/components/schemas/Thing/properties/note, new #/components/schemas/Thing2/properties/note"));
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.rule == Rule::RefTargetChanged && c.severity == Severity::PossiblyBreaking)
+    );
+}
+
+/// A 3.0 document and its 3.1 twin compare equal once normalised.
+#[test]
+fn a_3_0_document_compares_with_its_3_1_twin() {
+    let mut old = base();
+    old["openapi"] = json!("3.0.3");
+    set(
+        &mut old,
+        p(RESPONSE, "/properties/note"),
+        Some(json!({"type": "string", "nullable": true, "example": "n"})),
+    );
+    set(
+        &mut old,
+        p(REQUEST, "/properties/size"),
+        Some(json!({"type": "integer", "minimum": 0, "exclusiveMinimum": true})),
+    );
+    let mut new = base();
+    set(
+        &mut new,
+        p(RESPONSE, "/properties/note"),
+        Some(json!({"type": ["string", "null"], "examples": ["n"]})),
+    );
+    set(
+        &mut new,
+        p(REQUEST, "/properties/size"),
+        Some(json!({"type": "integer", "exclusiveMinimum": 0})),
+    );
+    let changes = diff(&normalize::normalize(&old), &new);
+    assert!(changes.is_empty(), "{}", text(&changes));
+    // Without normalising, `nullable` would be invisible and the bound read wrongly.
+    set(
+        &mut new,
+        p(RESPONSE, "/properties/note/type"),
+        Some(json!("string")),
+    );
+    let changes = diff(&normalize::normalize(&old), &new);
+    assert_eq!(
+        worst(&changes),
+        Some(Severity::Compatible),
+        "{}",
+        text(&changes)
+    );
+    assert!(changes.iter().any(|c| c.rule == Rule::MadeNonNullable));
 }
