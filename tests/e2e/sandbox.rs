@@ -1063,7 +1063,7 @@ async fn the_generated_client_drives_the_sandbox() {
         .expect("createVerification");
     assert!(verification.provider_link.is_some());
     let error = api.get_user(uuid::Uuid::new_v4()).await.expect_err("404");
-    assert_eq!(error.code(), Some(types::ErrorCode::NotFound));
+    assert_eq!(error.code(), Some(balampay_client::ErrorCode::NotFound));
     sandbox.stop().await;
 }
 

@@ -205,13 +205,13 @@ impl BalamPay {
         if let Some(cursor) = &query.cursor {
             request = request.cursor(cursor.as_str());
         }
-        if let Some(user_type) = query.user_type {
+        if let Some(user_type) = query.user_type.clone() {
             request = request.type_(user_type);
         }
-        if let Some(status) = query.status {
+        if let Some(status) = query.status.clone() {
             request = request.status(status);
         }
-        if let Some(status) = query.verification_status {
+        if let Some(status) = query.verification_status.clone() {
             request = request.verification_status(status);
         }
         if let Some(email) = &query.email {
@@ -277,7 +277,7 @@ impl BalamPay {
         if let Some(cursor) = &query.cursor {
             request = request.cursor(cursor.as_str());
         }
-        if let Some(status) = query.status {
+        if let Some(status) = query.status.clone() {
             request = request.status(status);
         }
         inner(request.send().await)
@@ -292,11 +292,11 @@ pub struct ListUsers {
     /// The previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// Only users of this kind.
-    pub user_type: Option<types::UserType>,
+    pub user_type: Option<crate::open_enums::UserType>,
     /// Only users with this account status.
-    pub status: Option<types::UserStatus>,
+    pub status: Option<crate::open_enums::UserStatus>,
     /// Only users with this verification status.
-    pub verification_status: Option<types::VerificationStatus>,
+    pub verification_status: Option<crate::open_enums::VerificationStatus>,
     /// Only the user with this email.
     pub email: Option<String>,
 }
@@ -309,7 +309,7 @@ pub struct ListVerifications {
     /// The previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// Only sessions with this status.
-    pub status: Option<types::VerificationStatus>,
+    pub status: Option<crate::open_enums::VerificationStatus>,
 }
 
 /// What went wrong with a call.
@@ -350,9 +350,9 @@ impl ApiError {
     }
 
     /// The machine-readable error code, for documented errors.
-    pub fn code(&self) -> Option<types::ErrorCode> {
+    pub fn code(&self) -> Option<crate::open_enums::ErrorCode> {
         match self {
-            ApiError::Api { body, .. } => Some(body.code),
+            ApiError::Api { body, .. } => Some(body.code.clone()),
             _ => None,
         }
     }
@@ -378,22 +378,12 @@ impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ApiError::Api { status, body } => {
-                write!(
-                    f,
-                    "{status} {}: {}",
-                    serde_json::to_value(body.code)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
-                    *body.message
-                )?;
+                write!(f, "{status} {}: {}", body.code, *body.message)?;
                 for detail in &body.details {
                     write!(
                         f,
                         "; {} {}: {}",
-                        location(detail.location),
-                        *detail.field,
-                        *detail.message
+                        detail.location, *detail.field, *detail.message
                     )?;
                 }
                 write!(f, " (request {})", *body.request_id)
@@ -410,15 +400,6 @@ impl fmt::Display for ApiError {
                 message,
             } => write!(f, "unexpected answer: {message}"),
         }
-    }
-}
-
-fn location(location: types::ErrorLocation) -> &'static str {
-    match location {
-        types::ErrorLocation::Body => "body",
-        types::ErrorLocation::Query => "query",
-        types::ErrorLocation::Path => "path",
-        types::ErrorLocation::Header => "header",
     }
 }
 

@@ -7,7 +7,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///A postal address.
+    ///A postal address, as sent: a closed object (an unknown field is `422 unknown_field`).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct Address {
@@ -260,6 +260,316 @@ pub mod types {
                 })
         }
     }
+    /**A postal address as the API returns it: the same fields as [`Address`], in an open
+object (a response may gain optional fields; clients ignore the ones they do not know).*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct AddressRecord {
+        ///City or locality.
+        pub city: AddressRecordCity,
+        ///The country of the address.
+        pub country: CountryCode,
+        ///Street address, first line.
+        pub line1: AddressRecordLine1,
+        ///Street address, second line (apartment, suite, floor).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub line2: ::std::option::Option<AddressRecordLine2>,
+        ///Postal or ZIP code, where the country has them.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub postal_code: ::std::option::Option<AddressRecordPostalCode>,
+        ///State, province or region, where the country has them.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub region: ::std::option::Option<AddressRecordRegion>,
+    }
+    impl AddressRecord {
+        pub fn builder() -> builder::AddressRecord {
+            Default::default()
+        }
+    }
+    ///City or locality.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct AddressRecordCity(::std::string::String);
+    impl ::std::ops::Deref for AddressRecordCity {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AddressRecordCity> for ::std::string::String {
+        fn from(value: AddressRecordCity) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for AddressRecordCity {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 100usize {
+                return Err("longer than 100 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AddressRecordCity {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AddressRecordCity {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AddressRecordCity {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Street address, first line.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct AddressRecordLine1(::std::string::String);
+    impl ::std::ops::Deref for AddressRecordLine1 {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AddressRecordLine1> for ::std::string::String {
+        fn from(value: AddressRecordLine1) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for AddressRecordLine1 {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 200usize {
+                return Err("longer than 200 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AddressRecordLine1 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AddressRecordLine1 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AddressRecordLine1 {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Street address, second line (apartment, suite, floor).
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct AddressRecordLine2(::std::string::String);
+    impl ::std::ops::Deref for AddressRecordLine2 {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AddressRecordLine2> for ::std::string::String {
+        fn from(value: AddressRecordLine2) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for AddressRecordLine2 {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 200usize {
+                return Err("longer than 200 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AddressRecordLine2 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AddressRecordLine2 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AddressRecordLine2 {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Postal or ZIP code, where the country has them.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct AddressRecordPostalCode(::std::string::String);
+    impl ::std::ops::Deref for AddressRecordPostalCode {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AddressRecordPostalCode> for ::std::string::String {
+        fn from(value: AddressRecordPostalCode) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for AddressRecordPostalCode {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 20usize {
+                return Err("longer than 20 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AddressRecordPostalCode {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AddressRecordPostalCode {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AddressRecordPostalCode {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///State, province or region, where the country has them.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct AddressRecordRegion(::std::string::String);
+    impl ::std::ops::Deref for AddressRecordRegion {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AddressRecordRegion> for ::std::string::String {
+        fn from(value: AddressRecordRegion) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for AddressRecordRegion {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 100usize {
+                return Err("longer than 100 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AddressRecordRegion {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AddressRecordRegion {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AddressRecordRegion {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///State, province or region, where the country has them.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -332,7 +642,7 @@ session end `rejected`, with a reason naming what was missing.*/
         pub individual: ::std::option::Option<IndividualKycData>,
         ///The depth of verification to perform (default `simplified`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub kyc_type: ::std::option::Option<KycType>,
+        pub kyc_type: ::std::option::Option<crate::open_enums::KycType>,
         ///Always `api`.
         #[serde(rename = "type")]
         pub type_: ApiVerificationRequestType,
@@ -393,7 +703,7 @@ session end `rejected`, with a reason naming what was missing.*/
             value.parse()
         }
     }
-    ///A person who owns or controls a business.
+    ///A person who owns or controls a business, as sent: a closed object.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct BeneficialOwner {
@@ -529,6 +839,144 @@ controls the business without owning it).*/
                 })
         }
     }
+    /**A person who owns or controls a business, as the API returns them: the fields of
+[`BeneficialOwner`] in an open object (a response may gain optional fields).*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct BeneficialOwnerRecord {
+        ///Home address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub address: ::std::option::Option<AddressRecord>,
+        ///Date of birth.
+        pub date_of_birth: Date,
+        ///Given name.
+        pub first_name: BeneficialOwnerRecordFirstName,
+        ///Family name.
+        pub last_name: BeneficialOwnerRecordLastName,
+        /**The share of the business this person owns, in whole percent (0 for a person who
+controls the business without owning it).*/
+        pub ownership_percentage: i32,
+    }
+    impl BeneficialOwnerRecord {
+        pub fn builder() -> builder::BeneficialOwnerRecord {
+            Default::default()
+        }
+    }
+    ///Given name.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct BeneficialOwnerRecordFirstName(::std::string::String);
+    impl ::std::ops::Deref for BeneficialOwnerRecordFirstName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<BeneficialOwnerRecordFirstName> for ::std::string::String {
+        fn from(value: BeneficialOwnerRecordFirstName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for BeneficialOwnerRecordFirstName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 100usize {
+                return Err("longer than 100 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BeneficialOwnerRecordFirstName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for BeneficialOwnerRecordFirstName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BeneficialOwnerRecordFirstName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Family name.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct BeneficialOwnerRecordLastName(::std::string::String);
+    impl ::std::ops::Deref for BeneficialOwnerRecordLastName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<BeneficialOwnerRecordLastName> for ::std::string::String {
+        fn from(value: BeneficialOwnerRecordLastName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for BeneficialOwnerRecordLastName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 100usize {
+                return Err("longer than 100 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BeneficialOwnerRecordLastName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for BeneficialOwnerRecordLastName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BeneficialOwnerRecordLastName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     /**KYB data of a business, sent with an `api` session. Each field given replaces the one
 stored on the user before the check runs.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
@@ -554,9 +1002,9 @@ stored on the user before the check runs.*/
     pub struct BusinessUser {
         ///Registered business address, once given.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address: ::std::option::Option<Address>,
+        pub address: ::std::option::Option<AddressRecord>,
         ///People who own or control the business (empty until given).
-        pub beneficial_owners: ::std::vec::Vec<BeneficialOwner>,
+        pub beneficial_owners: ::std::vec::Vec<BeneficialOwnerRecord>,
         ///Registered business name.
         pub business_name: BusinessUserBusinessName,
         ///Country of incorporation.
@@ -569,13 +1017,13 @@ stored on the user before the check runs.*/
         pub id: ::uuid::Uuid,
         ///The depth of the successful verification, once verified.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub kyc_type: ::std::option::Option<KycType>,
+        pub kyc_type: ::std::option::Option<crate::open_enums::KycType>,
         ///Your own key-value pairs (`{}` when none were set).
         pub metadata: Metadata,
         ///Contact phone number.
         pub phone_number: PhoneNumber,
         ///Account status.
-        pub status: UserStatus,
+        pub status: crate::open_enums::UserStatus,
         ///Employer identification number, once given.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tax_id: ::std::option::Option<TaxId>,
@@ -588,7 +1036,7 @@ stored on the user before the check runs.*/
         ///When the user last changed.
         pub updated_at: Timestamp,
         ///Identity verification status.
-        pub verification_status: VerificationStatus,
+        pub verification_status: crate::open_enums::VerificationStatus,
     }
     impl BusinessUser {
         pub fn builder() -> builder::BusinessUser {
@@ -1354,7 +1802,7 @@ the check, after which the user is sent to `redirect_uri`.*/
     pub struct EmbeddedLinkVerificationRequest {
         ///The depth of verification to perform (default `simplified`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub kyc_type: ::std::option::Option<KycType>,
+        pub kyc_type: ::std::option::Option<crate::open_enums::KycType>,
         /**Where the user's browser goes when the check ends; the query string gains
 `verification_id` and `status`.*/
         pub redirect_uri: EmbeddedLinkVerificationRequestRedirectUri,
@@ -1480,7 +1928,7 @@ the check, after which the user is sent to `redirect_uri`.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ErrorBody {
         ///What went wrong, for programs.
-        pub code: ErrorCode,
+        pub code: crate::open_enums::ErrorCode,
         ///Field-level problems; empty when the error is not about particular fields.
         pub details: ::std::vec::Vec<ErrorDetail>,
         ///What went wrong, for people (English; may change between releases).
@@ -1607,131 +2055,16 @@ the check, after which the user is sent to `redirect_uri`.*/
                 })
         }
     }
-    ///What went wrong, in a form programs can branch on. Each code belongs to one HTTP status.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ErrorCode {
-        #[serde(rename = "bad_request")]
-        BadRequest,
-        #[serde(rename = "idempotency_key_missing")]
-        IdempotencyKeyMissing,
-        #[serde(rename = "unauthorized")]
-        Unauthorized,
-        #[serde(rename = "not_found")]
-        NotFound,
-        #[serde(rename = "method_not_allowed")]
-        MethodNotAllowed,
-        #[serde(rename = "idempotency_key_reused")]
-        IdempotencyKeyReused,
-        #[serde(rename = "idempotency_key_in_use")]
-        IdempotencyKeyInUse,
-        #[serde(rename = "email_taken")]
-        EmailTaken,
-        #[serde(rename = "verification_in_progress")]
-        VerificationInProgress,
-        #[serde(rename = "already_verified")]
-        AlreadyVerified,
-        #[serde(rename = "user_not_active")]
-        UserNotActive,
-        #[serde(rename = "user_type_mismatch")]
-        UserTypeMismatch,
-        #[serde(rename = "payload_too_large")]
-        PayloadTooLarge,
-        #[serde(rename = "unsupported_media_type")]
-        UnsupportedMediaType,
-        #[serde(rename = "validation_failed")]
-        ValidationFailed,
-        #[serde(rename = "rate_limited")]
-        RateLimited,
-        #[serde(rename = "internal_error")]
-        InternalError,
-    }
-    impl ::std::fmt::Display for ErrorCode {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::BadRequest => f.write_str("bad_request"),
-                Self::IdempotencyKeyMissing => f.write_str("idempotency_key_missing"),
-                Self::Unauthorized => f.write_str("unauthorized"),
-                Self::NotFound => f.write_str("not_found"),
-                Self::MethodNotAllowed => f.write_str("method_not_allowed"),
-                Self::IdempotencyKeyReused => f.write_str("idempotency_key_reused"),
-                Self::IdempotencyKeyInUse => f.write_str("idempotency_key_in_use"),
-                Self::EmailTaken => f.write_str("email_taken"),
-                Self::VerificationInProgress => f.write_str("verification_in_progress"),
-                Self::AlreadyVerified => f.write_str("already_verified"),
-                Self::UserNotActive => f.write_str("user_not_active"),
-                Self::UserTypeMismatch => f.write_str("user_type_mismatch"),
-                Self::PayloadTooLarge => f.write_str("payload_too_large"),
-                Self::UnsupportedMediaType => f.write_str("unsupported_media_type"),
-                Self::ValidationFailed => f.write_str("validation_failed"),
-                Self::RateLimited => f.write_str("rate_limited"),
-                Self::InternalError => f.write_str("internal_error"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ErrorCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "bad_request" => Ok(Self::BadRequest),
-                "idempotency_key_missing" => Ok(Self::IdempotencyKeyMissing),
-                "unauthorized" => Ok(Self::Unauthorized),
-                "not_found" => Ok(Self::NotFound),
-                "method_not_allowed" => Ok(Self::MethodNotAllowed),
-                "idempotency_key_reused" => Ok(Self::IdempotencyKeyReused),
-                "idempotency_key_in_use" => Ok(Self::IdempotencyKeyInUse),
-                "email_taken" => Ok(Self::EmailTaken),
-                "verification_in_progress" => Ok(Self::VerificationInProgress),
-                "already_verified" => Ok(Self::AlreadyVerified),
-                "user_not_active" => Ok(Self::UserNotActive),
-                "user_type_mismatch" => Ok(Self::UserTypeMismatch),
-                "payload_too_large" => Ok(Self::PayloadTooLarge),
-                "unsupported_media_type" => Ok(Self::UnsupportedMediaType),
-                "validation_failed" => Ok(Self::ValidationFailed),
-                "rate_limited" => Ok(Self::RateLimited),
-                "internal_error" => Ok(Self::InternalError),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ErrorCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ErrorCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     ///What is wrong with one field of the request.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ErrorDetail {
         ///What is wrong, for programs.
-        pub code: FieldErrorCode,
+        pub code: crate::open_enums::FieldErrorCode,
         /**The field: a JSON pointer into the body (`/address/postal_code`, `""` for the whole
 body), or the name of a query parameter, path parameter or header.*/
         pub field: ErrorDetailField,
         ///Which part of the request holds the field.
-        pub location: ErrorLocation,
+        pub location: crate::open_enums::ErrorLocation,
         ///What is wrong, for people.
         pub message: ErrorDetailMessage,
     }
@@ -1852,152 +2185,6 @@ body), or the name of a query parameter, path parameter or header.*/
                 })
         }
     }
-    ///Which part of the request an [`ErrorDetail`] points into.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ErrorLocation {
-        #[serde(rename = "body")]
-        Body,
-        #[serde(rename = "query")]
-        Query,
-        #[serde(rename = "path")]
-        Path,
-        #[serde(rename = "header")]
-        Header,
-    }
-    impl ::std::fmt::Display for ErrorLocation {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Body => f.write_str("body"),
-                Self::Query => f.write_str("query"),
-                Self::Path => f.write_str("path"),
-                Self::Header => f.write_str("header"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ErrorLocation {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "body" => Ok(Self::Body),
-                "query" => Ok(Self::Query),
-                "path" => Ok(Self::Path),
-                "header" => Ok(Self::Header),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ErrorLocation {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ErrorLocation {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///What is wrong with one field.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum FieldErrorCode {
-        #[serde(rename = "required")]
-        Required,
-        #[serde(rename = "unknown_field")]
-        UnknownField,
-        #[serde(rename = "invalid_type")]
-        InvalidType,
-        #[serde(rename = "invalid_format")]
-        InvalidFormat,
-        #[serde(rename = "invalid_value")]
-        InvalidValue,
-        #[serde(rename = "too_short")]
-        TooShort,
-        #[serde(rename = "too_long")]
-        TooLong,
-        #[serde(rename = "out_of_range")]
-        OutOfRange,
-        #[serde(rename = "conflict")]
-        Conflict,
-    }
-    impl ::std::fmt::Display for FieldErrorCode {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Required => f.write_str("required"),
-                Self::UnknownField => f.write_str("unknown_field"),
-                Self::InvalidType => f.write_str("invalid_type"),
-                Self::InvalidFormat => f.write_str("invalid_format"),
-                Self::InvalidValue => f.write_str("invalid_value"),
-                Self::TooShort => f.write_str("too_short"),
-                Self::TooLong => f.write_str("too_long"),
-                Self::OutOfRange => f.write_str("out_of_range"),
-                Self::Conflict => f.write_str("conflict"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for FieldErrorCode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "required" => Ok(Self::Required),
-                "unknown_field" => Ok(Self::UnknownField),
-                "invalid_type" => Ok(Self::InvalidType),
-                "invalid_format" => Ok(Self::InvalidFormat),
-                "invalid_value" => Ok(Self::InvalidValue),
-                "too_short" => Ok(Self::TooShort),
-                "too_long" => Ok(Self::TooLong),
-                "out_of_range" => Ok(Self::OutOfRange),
-                "conflict" => Ok(Self::Conflict),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FieldErrorCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for FieldErrorCode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     /**A government-issued identity document, as sent by the partner. The full number is
 write-only: responses carry a [`GovernmentIdSummary`].*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -2009,7 +2196,7 @@ write-only: responses carry a [`GovernmentIdSummary`].*/
         pub number: GovernmentIdNumber,
         ///The kind of document.
         #[serde(rename = "type")]
-        pub type_: GovernmentIdType,
+        pub type_: crate::open_enums::GovernmentIdType,
     }
     impl GovernmentId {
         pub fn builder() -> builder::GovernmentId {
@@ -2088,7 +2275,7 @@ never the full number.*/
         pub number_last4: GovernmentIdSummaryNumberLast4,
         ///The kind of document.
         #[serde(rename = "type")]
-        pub type_: GovernmentIdType,
+        pub type_: crate::open_enums::GovernmentIdType,
     }
     impl GovernmentIdSummary {
         pub fn builder() -> builder::GovernmentIdSummary {
@@ -2153,73 +2340,6 @@ never the full number.*/
                 })
         }
     }
-    ///The kind of a government-issued identity document.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum GovernmentIdType {
-        #[serde(rename = "passport")]
-        Passport,
-        #[serde(rename = "national_id")]
-        NationalId,
-        #[serde(rename = "drivers_license")]
-        DriversLicense,
-        #[serde(rename = "ssn")]
-        Ssn,
-        #[serde(rename = "tax_id")]
-        TaxId,
-    }
-    impl ::std::fmt::Display for GovernmentIdType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Passport => f.write_str("passport"),
-                Self::NationalId => f.write_str("national_id"),
-                Self::DriversLicense => f.write_str("drivers_license"),
-                Self::Ssn => f.write_str("ssn"),
-                Self::TaxId => f.write_str("tax_id"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GovernmentIdType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "passport" => Ok(Self::Passport),
-                "national_id" => Ok(Self::NationalId),
-                "drivers_license" => Ok(Self::DriversLicense),
-                "ssn" => Ok(Self::Ssn),
-                "tax_id" => Ok(Self::TaxId),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GovernmentIdType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GovernmentIdType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     /**KYC data of an individual, sent with an `api` session. Each field given replaces the one
 stored on the user before the check runs.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
@@ -2245,7 +2365,7 @@ stored on the user before the check runs.*/
     pub struct IndividualUser {
         ///Home address, once given.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address: ::std::option::Option<Address>,
+        pub address: ::std::option::Option<AddressRecord>,
         ///Country of residence.
         pub country: CountryCode,
         ///When the user was created.
@@ -2264,7 +2384,7 @@ stored on the user before the check runs.*/
         pub id: ::uuid::Uuid,
         ///The depth of the successful verification, once verified.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub kyc_type: ::std::option::Option<KycType>,
+        pub kyc_type: ::std::option::Option<crate::open_enums::KycType>,
         ///Family name.
         pub last_name: IndividualUserLastName,
         ///Your own key-value pairs (`{}` when none were set).
@@ -2272,7 +2392,7 @@ stored on the user before the check runs.*/
         ///Contact phone number.
         pub phone_number: PhoneNumber,
         ///Account status.
-        pub status: UserStatus,
+        pub status: crate::open_enums::UserStatus,
         ///The limits tier granted by verification, once verified.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tier: ::std::option::Option<::std::num::NonZeroU32>,
@@ -2282,7 +2402,7 @@ stored on the user before the check runs.*/
         ///When the user last changed.
         pub updated_at: Timestamp,
         ///Identity verification status.
-        pub verification_status: VerificationStatus,
+        pub verification_status: crate::open_enums::VerificationStatus,
     }
     impl IndividualUser {
         pub fn builder() -> builder::IndividualUser {
@@ -2447,61 +2567,6 @@ stored on the user before the check runs.*/
         }
     }
     impl ::std::convert::TryFrom<::std::string::String> for IndividualUserType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///The depth of a successful verification.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum KycType {
-        #[serde(rename = "simplified")]
-        Simplified,
-        #[serde(rename = "full")]
-        Full,
-    }
-    impl ::std::fmt::Display for KycType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Simplified => f.write_str("simplified"),
-                Self::Full => f.write_str("full"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for KycType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "simplified" => Ok(Self::Simplified),
-                "full" => Ok(Self::Full),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KycType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for KycType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -3508,14 +3573,14 @@ duplicates.*/
         ///The new user's phone number (named `phone` here, unlike `phone_number` in the REST API).
         pub phone: PhoneNumber,
         ///The new user's account status.
-        pub status: UserStatus,
+        pub status: crate::open_enums::UserStatus,
         ///The new user's kind.
         #[serde(rename = "type")]
-        pub type_: UserType,
+        pub type_: crate::open_enums::UserType,
         ///The new user's id.
         pub user_id: ::uuid::Uuid,
         ///The new user's verification status (`unverified` for a new user).
-        pub verification_status: VerificationStatus,
+        pub verification_status: crate::open_enums::VerificationStatus,
     }
     impl UserCreatedData {
         pub fn builder() -> builder::UserCreatedData {
@@ -3659,120 +3724,6 @@ duplicates.*/
                 })
         }
     }
-    ///The account status of a user, independent of its identity verification.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum UserStatus {
-        #[serde(rename = "active")]
-        Active,
-        #[serde(rename = "suspended")]
-        Suspended,
-        #[serde(rename = "closed")]
-        Closed,
-    }
-    impl ::std::fmt::Display for UserStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Active => f.write_str("active"),
-                Self::Suspended => f.write_str("suspended"),
-                Self::Closed => f.write_str("closed"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for UserStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "active" => Ok(Self::Active),
-                "suspended" => Ok(Self::Suspended),
-                "closed" => Ok(Self::Closed),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UserStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UserStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///The two kinds of user. It is also the discriminator (`type`) of every user union.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum UserType {
-        #[serde(rename = "individual")]
-        Individual,
-        #[serde(rename = "business")]
-        Business,
-    }
-    impl ::std::fmt::Display for UserType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Individual => f.write_str("individual"),
-                Self::Business => f.write_str("business"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for UserType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "individual" => Ok(Self::Individual),
-                "business" => Ok(Self::Business),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UserType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UserType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     ///A verification session of one user.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Verification {
@@ -3784,7 +3735,7 @@ duplicates.*/
         ///The session's id.
         pub id: ::uuid::Uuid,
         ///The depth of verification performed.
-        pub kyc_type: KycType,
+        pub kyc_type: crate::open_enums::KycType,
         ///The hosted page where the user completes the check (`embedded-link` sessions only).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub provider_link: ::std::option::Option<::std::string::String>,
@@ -3794,13 +3745,13 @@ duplicates.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub redirect_uri: ::std::option::Option<::std::string::String>,
         ///Where the session stands; never `unverified`.
-        pub status: VerificationStatus,
+        pub status: crate::open_enums::VerificationStatus,
         ///The limits tier granted, once `verified`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tier: ::std::option::Option<::std::num::NonZeroU32>,
         ///How the session collects data.
         #[serde(rename = "type")]
-        pub type_: VerificationType,
+        pub type_: crate::open_enums::VerificationType,
         ///When the session last changed.
         pub updated_at: Timestamp,
         ///The user being verified.
@@ -3819,7 +3770,7 @@ duplicates.*/
         ///The verification session's id.
         pub id: ::uuid::Uuid,
         ///The depth of the verification: `simplified` or `full`.
-        pub kyc_type: KycType,
+        pub kyc_type: crate::open_enums::KycType,
         ///The limits tier granted.
         pub tier: ::std::num::NonZeroU32,
         ///The verified user's id.
@@ -4160,133 +4111,6 @@ duplicates.*/
                 })
         }
     }
-    /**Where a user, or one verification session, stands in identity verification (KYC for
-individuals, KYB for businesses).
-
-A user starts `unverified`; a verification session moves it to `pending`, possibly to
-`under_review`, and ends in `verified` or `rejected`. A rejected user may start a new
-session.*/
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum VerificationStatus {
-        #[serde(rename = "unverified")]
-        Unverified,
-        #[serde(rename = "pending")]
-        Pending,
-        #[serde(rename = "under_review")]
-        UnderReview,
-        #[serde(rename = "verified")]
-        Verified,
-        #[serde(rename = "rejected")]
-        Rejected,
-    }
-    impl ::std::fmt::Display for VerificationStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Unverified => f.write_str("unverified"),
-                Self::Pending => f.write_str("pending"),
-                Self::UnderReview => f.write_str("under_review"),
-                Self::Verified => f.write_str("verified"),
-                Self::Rejected => f.write_str("rejected"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for VerificationStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "unverified" => Ok(Self::Unverified),
-                "pending" => Ok(Self::Pending),
-                "under_review" => Ok(Self::UnderReview),
-                "verified" => Ok(Self::Verified),
-                "rejected" => Ok(Self::Rejected),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for VerificationStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for VerificationStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///How a verification session collects the user's data.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum VerificationType {
-        #[serde(rename = "embedded-link")]
-        EmbeddedLink,
-        #[serde(rename = "api")]
-        Api,
-    }
-    impl ::std::fmt::Display for VerificationType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::EmbeddedLink => f.write_str("embedded-link"),
-                Self::Api => f.write_str("api"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for VerificationType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "embedded-link" => Ok(Self::EmbeddedLink),
-                "api" => Ok(Self::Api),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for VerificationType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for VerificationType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     /// Types for composing complex structures.
     pub mod builder {
         #[derive(Clone, Debug)]
@@ -4423,6 +4247,146 @@ session.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct AddressRecord {
+            city: ::std::result::Result<super::AddressRecordCity, ::std::string::String>,
+            country: ::std::result::Result<super::CountryCode, ::std::string::String>,
+            line1: ::std::result::Result<
+                super::AddressRecordLine1,
+                ::std::string::String,
+            >,
+            line2: ::std::result::Result<
+                ::std::option::Option<super::AddressRecordLine2>,
+                ::std::string::String,
+            >,
+            postal_code: ::std::result::Result<
+                ::std::option::Option<super::AddressRecordPostalCode>,
+                ::std::string::String,
+            >,
+            region: ::std::result::Result<
+                ::std::option::Option<super::AddressRecordRegion>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AddressRecord {
+            fn default() -> Self {
+                Self {
+                    city: Err("no value supplied for city".to_string()),
+                    country: Err("no value supplied for country".to_string()),
+                    line1: Err("no value supplied for line1".to_string()),
+                    line2: Ok(Default::default()),
+                    postal_code: Ok(Default::default()),
+                    region: Ok(Default::default()),
+                }
+            }
+        }
+        impl AddressRecord {
+            pub fn city<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AddressRecordCity>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.city = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for city: {e}")
+                    });
+                self
+            }
+            pub fn country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CountryCode>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country: {e}")
+                    });
+                self
+            }
+            pub fn line1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AddressRecordLine1>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.line1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for line1: {e}")
+                    });
+                self
+            }
+            pub fn line2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AddressRecordLine2>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.line2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for line2: {e}")
+                    });
+                self
+            }
+            pub fn postal_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AddressRecordPostalCode>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.postal_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for postal_code: {e}")
+                    });
+                self
+            }
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AddressRecordRegion>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AddressRecord> for super::AddressRecord {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AddressRecord,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    city: value.city?,
+                    country: value.country?,
+                    line1: value.line1?,
+                    line2: value.line2?,
+                    postal_code: value.postal_code?,
+                    region: value.region?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AddressRecord> for AddressRecord {
+            fn from(value: super::AddressRecord) -> Self {
+                Self {
+                    city: Ok(value.city),
+                    country: Ok(value.country),
+                    line1: Ok(value.line1),
+                    line2: Ok(value.line2),
+                    postal_code: Ok(value.postal_code),
+                    region: Ok(value.region),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ApiVerificationRequest {
             business: ::std::result::Result<
                 ::std::option::Option<super::BusinessKycData>,
@@ -4433,7 +4397,7 @@ session.*/
                 ::std::string::String,
             >,
             kyc_type: ::std::result::Result<
-                ::std::option::Option<super::KycType>,
+                ::std::option::Option<crate::open_enums::KycType>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -4482,7 +4446,9 @@ session.*/
             }
             pub fn kyc_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::KycType>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::open_enums::KycType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.kyc_type = value
@@ -4652,6 +4618,129 @@ session.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct BeneficialOwnerRecord {
+            address: ::std::result::Result<
+                ::std::option::Option<super::AddressRecord>,
+                ::std::string::String,
+            >,
+            date_of_birth: ::std::result::Result<super::Date, ::std::string::String>,
+            first_name: ::std::result::Result<
+                super::BeneficialOwnerRecordFirstName,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                super::BeneficialOwnerRecordLastName,
+                ::std::string::String,
+            >,
+            ownership_percentage: ::std::result::Result<i32, ::std::string::String>,
+        }
+        impl ::std::default::Default for BeneficialOwnerRecord {
+            fn default() -> Self {
+                Self {
+                    address: Ok(Default::default()),
+                    date_of_birth: Err(
+                        "no value supplied for date_of_birth".to_string(),
+                    ),
+                    first_name: Err("no value supplied for first_name".to_string()),
+                    last_name: Err("no value supplied for last_name".to_string()),
+                    ownership_percentage: Err(
+                        "no value supplied for ownership_percentage".to_string(),
+                    ),
+                }
+            }
+        }
+        impl BeneficialOwnerRecord {
+            pub fn address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::AddressRecord>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for address: {e}")
+                    });
+                self
+            }
+            pub fn date_of_birth<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Date>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.date_of_birth = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for date_of_birth: {e}")
+                    });
+                self
+            }
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BeneficialOwnerRecordFirstName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BeneficialOwnerRecordLastName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+            pub fn ownership_percentage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ownership_percentage = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for ownership_percentage: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BeneficialOwnerRecord>
+        for super::BeneficialOwnerRecord {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BeneficialOwnerRecord,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    address: value.address?,
+                    date_of_birth: value.date_of_birth?,
+                    first_name: value.first_name?,
+                    last_name: value.last_name?,
+                    ownership_percentage: value.ownership_percentage?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BeneficialOwnerRecord>
+        for BeneficialOwnerRecord {
+            fn from(value: super::BeneficialOwnerRecord) -> Self {
+                Self {
+                    address: Ok(value.address),
+                    date_of_birth: Ok(value.date_of_birth),
+                    first_name: Ok(value.first_name),
+                    last_name: Ok(value.last_name),
+                    ownership_percentage: Ok(value.ownership_percentage),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct BusinessKycData {
             address: ::std::result::Result<
                 ::std::option::Option<super::Address>,
@@ -4739,11 +4828,11 @@ session.*/
         #[derive(Clone, Debug)]
         pub struct BusinessUser {
             address: ::std::result::Result<
-                ::std::option::Option<super::Address>,
+                ::std::option::Option<super::AddressRecord>,
                 ::std::string::String,
             >,
             beneficial_owners: ::std::result::Result<
-                ::std::vec::Vec<super::BeneficialOwner>,
+                ::std::vec::Vec<super::BeneficialOwnerRecord>,
                 ::std::string::String,
             >,
             business_name: ::std::result::Result<
@@ -4755,7 +4844,7 @@ session.*/
             email: ::std::result::Result<super::EmailAddress, ::std::string::String>,
             id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
             kyc_type: ::std::result::Result<
-                ::std::option::Option<super::KycType>,
+                ::std::option::Option<crate::open_enums::KycType>,
                 ::std::string::String,
             >,
             metadata: ::std::result::Result<super::Metadata, ::std::string::String>,
@@ -4763,7 +4852,10 @@ session.*/
                 super::PhoneNumber,
                 ::std::string::String,
             >,
-            status: ::std::result::Result<super::UserStatus, ::std::string::String>,
+            status: ::std::result::Result<
+                crate::open_enums::UserStatus,
+                ::std::string::String,
+            >,
             tax_id: ::std::result::Result<
                 ::std::option::Option<super::TaxId>,
                 ::std::string::String,
@@ -4775,7 +4867,7 @@ session.*/
             type_: ::std::result::Result<super::BusinessUserType, ::std::string::String>,
             updated_at: ::std::result::Result<super::Timestamp, ::std::string::String>,
             verification_status: ::std::result::Result<
-                super::VerificationStatus,
+                crate::open_enums::VerificationStatus,
                 ::std::string::String,
             >,
         }
@@ -4810,7 +4902,7 @@ session.*/
         impl BusinessUser {
             pub fn address<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Address>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::AddressRecord>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.address = value
@@ -4822,7 +4914,9 @@ session.*/
             }
             pub fn beneficial_owners<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::BeneficialOwner>>,
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::BeneficialOwnerRecord>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.beneficial_owners = value
@@ -4894,7 +4988,9 @@ session.*/
             }
             pub fn kyc_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::KycType>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::open_enums::KycType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.kyc_type = value
@@ -4930,7 +5026,7 @@ session.*/
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UserStatus>,
+                T: ::std::convert::TryInto<crate::open_enums::UserStatus>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -4992,7 +5088,7 @@ session.*/
             }
             pub fn verification_status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::VerificationStatus>,
+                T: ::std::convert::TryInto<crate::open_enums::VerificationStatus>,
                 T::Error: ::std::fmt::Display,
             {
                 self.verification_status = value
@@ -5464,7 +5560,7 @@ session.*/
         #[derive(Clone, Debug)]
         pub struct EmbeddedLinkVerificationRequest {
             kyc_type: ::std::result::Result<
-                ::std::option::Option<super::KycType>,
+                ::std::option::Option<crate::open_enums::KycType>,
                 ::std::string::String,
             >,
             redirect_uri: ::std::result::Result<
@@ -5488,7 +5584,9 @@ session.*/
         impl EmbeddedLinkVerificationRequest {
             pub fn kyc_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::KycType>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::open_enums::KycType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.kyc_type = value
@@ -5550,7 +5648,10 @@ session.*/
         }
         #[derive(Clone, Debug)]
         pub struct ErrorBody {
-            code: ::std::result::Result<super::ErrorCode, ::std::string::String>,
+            code: ::std::result::Result<
+                crate::open_enums::ErrorCode,
+                ::std::string::String,
+            >,
             details: ::std::result::Result<
                 ::std::vec::Vec<super::ErrorDetail>,
                 ::std::string::String,
@@ -5577,7 +5678,7 @@ session.*/
         impl ErrorBody {
             pub fn code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ErrorCode>,
+                T: ::std::convert::TryInto<crate::open_enums::ErrorCode>,
                 T::Error: ::std::fmt::Display,
             {
                 self.code = value
@@ -5649,9 +5750,15 @@ session.*/
         }
         #[derive(Clone, Debug)]
         pub struct ErrorDetail {
-            code: ::std::result::Result<super::FieldErrorCode, ::std::string::String>,
+            code: ::std::result::Result<
+                crate::open_enums::FieldErrorCode,
+                ::std::string::String,
+            >,
             field: ::std::result::Result<super::ErrorDetailField, ::std::string::String>,
-            location: ::std::result::Result<super::ErrorLocation, ::std::string::String>,
+            location: ::std::result::Result<
+                crate::open_enums::ErrorLocation,
+                ::std::string::String,
+            >,
             message: ::std::result::Result<
                 super::ErrorDetailMessage,
                 ::std::string::String,
@@ -5670,7 +5777,7 @@ session.*/
         impl ErrorDetail {
             pub fn code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::FieldErrorCode>,
+                T: ::std::convert::TryInto<crate::open_enums::FieldErrorCode>,
                 T::Error: ::std::fmt::Display,
             {
                 self.code = value
@@ -5694,7 +5801,7 @@ session.*/
             }
             pub fn location<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ErrorLocation>,
+                T: ::std::convert::TryInto<crate::open_enums::ErrorLocation>,
                 T::Error: ::std::fmt::Display,
             {
                 self.location = value
@@ -5750,7 +5857,10 @@ session.*/
                 super::GovernmentIdNumber,
                 ::std::string::String,
             >,
-            type_: ::std::result::Result<super::GovernmentIdType, ::std::string::String>,
+            type_: ::std::result::Result<
+                crate::open_enums::GovernmentIdType,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for GovernmentId {
             fn default() -> Self {
@@ -5792,7 +5902,7 @@ session.*/
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::GovernmentIdType>,
+                T: ::std::convert::TryInto<crate::open_enums::GovernmentIdType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -5834,7 +5944,10 @@ session.*/
                 super::GovernmentIdSummaryNumberLast4,
                 ::std::string::String,
             >,
-            type_: ::std::result::Result<super::GovernmentIdType, ::std::string::String>,
+            type_: ::std::result::Result<
+                crate::open_enums::GovernmentIdType,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for GovernmentIdSummary {
             fn default() -> Self {
@@ -5876,7 +5989,7 @@ session.*/
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::GovernmentIdType>,
+                T: ::std::convert::TryInto<crate::open_enums::GovernmentIdType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -5995,7 +6108,7 @@ session.*/
         #[derive(Clone, Debug)]
         pub struct IndividualUser {
             address: ::std::result::Result<
-                ::std::option::Option<super::Address>,
+                ::std::option::Option<super::AddressRecord>,
                 ::std::string::String,
             >,
             country: ::std::result::Result<super::CountryCode, ::std::string::String>,
@@ -6015,7 +6128,7 @@ session.*/
             >,
             id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
             kyc_type: ::std::result::Result<
-                ::std::option::Option<super::KycType>,
+                ::std::option::Option<crate::open_enums::KycType>,
                 ::std::string::String,
             >,
             last_name: ::std::result::Result<
@@ -6027,7 +6140,10 @@ session.*/
                 super::PhoneNumber,
                 ::std::string::String,
             >,
-            status: ::std::result::Result<super::UserStatus, ::std::string::String>,
+            status: ::std::result::Result<
+                crate::open_enums::UserStatus,
+                ::std::string::String,
+            >,
             tier: ::std::result::Result<
                 ::std::option::Option<::std::num::NonZeroU32>,
                 ::std::string::String,
@@ -6038,7 +6154,7 @@ session.*/
             >,
             updated_at: ::std::result::Result<super::Timestamp, ::std::string::String>,
             verification_status: ::std::result::Result<
-                super::VerificationStatus,
+                crate::open_enums::VerificationStatus,
                 ::std::string::String,
             >,
         }
@@ -6070,7 +6186,7 @@ session.*/
         impl IndividualUser {
             pub fn address<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Address>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::AddressRecord>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.address = value
@@ -6166,7 +6282,9 @@ session.*/
             }
             pub fn kyc_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::KycType>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::open_enums::KycType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.kyc_type = value
@@ -6214,7 +6332,7 @@ session.*/
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UserStatus>,
+                T: ::std::convert::TryInto<crate::open_enums::UserStatus>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -6264,7 +6382,7 @@ session.*/
             }
             pub fn verification_status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::VerificationStatus>,
+                T: ::std::convert::TryInto<crate::open_enums::VerificationStatus>,
                 T::Error: ::std::fmt::Display,
             {
                 self.verification_status = value
@@ -6845,11 +6963,17 @@ session.*/
             event_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
             metadata: ::std::result::Result<super::Metadata, ::std::string::String>,
             phone: ::std::result::Result<super::PhoneNumber, ::std::string::String>,
-            status: ::std::result::Result<super::UserStatus, ::std::string::String>,
-            type_: ::std::result::Result<super::UserType, ::std::string::String>,
+            status: ::std::result::Result<
+                crate::open_enums::UserStatus,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                crate::open_enums::UserType,
+                ::std::string::String,
+            >,
             user_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
             verification_status: ::std::result::Result<
-                super::VerificationStatus,
+                crate::open_enums::VerificationStatus,
                 ::std::string::String,
             >,
         }
@@ -6933,7 +7057,7 @@ session.*/
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UserStatus>,
+                T: ::std::convert::TryInto<crate::open_enums::UserStatus>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -6945,7 +7069,7 @@ session.*/
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UserType>,
+                T: ::std::convert::TryInto<crate::open_enums::UserType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -6969,7 +7093,7 @@ session.*/
             }
             pub fn verification_status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::VerificationStatus>,
+                T: ::std::convert::TryInto<crate::open_enums::VerificationStatus>,
                 T::Error: ::std::fmt::Display,
             {
                 self.verification_status = value
@@ -7166,7 +7290,10 @@ session.*/
             >,
             created_at: ::std::result::Result<super::Timestamp, ::std::string::String>,
             id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
-            kyc_type: ::std::result::Result<super::KycType, ::std::string::String>,
+            kyc_type: ::std::result::Result<
+                crate::open_enums::KycType,
+                ::std::string::String,
+            >,
             provider_link: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -7180,14 +7307,17 @@ session.*/
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                super::VerificationStatus,
+                crate::open_enums::VerificationStatus,
                 ::std::string::String,
             >,
             tier: ::std::result::Result<
                 ::std::option::Option<::std::num::NonZeroU32>,
                 ::std::string::String,
             >,
-            type_: ::std::result::Result<super::VerificationType, ::std::string::String>,
+            type_: ::std::result::Result<
+                crate::open_enums::VerificationType,
+                ::std::string::String,
+            >,
             updated_at: ::std::result::Result<super::Timestamp, ::std::string::String>,
             user_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
         }
@@ -7246,7 +7376,7 @@ session.*/
             }
             pub fn kyc_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KycType>,
+                T: ::std::convert::TryInto<crate::open_enums::KycType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.kyc_type = value
@@ -7294,7 +7424,7 @@ session.*/
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::VerificationStatus>,
+                T: ::std::convert::TryInto<crate::open_enums::VerificationStatus>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -7320,7 +7450,7 @@ session.*/
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::VerificationType>,
+                T: ::std::convert::TryInto<crate::open_enums::VerificationType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -7398,7 +7528,10 @@ session.*/
         pub struct VerificationAcceptedData {
             event_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
             id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
-            kyc_type: ::std::result::Result<super::KycType, ::std::string::String>,
+            kyc_type: ::std::result::Result<
+                crate::open_enums::KycType,
+                ::std::string::String,
+            >,
             tier: ::std::result::Result<::std::num::NonZeroU32, ::std::string::String>,
             user_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
             verification_status: ::std::result::Result<
@@ -7445,7 +7578,7 @@ session.*/
             }
             pub fn kyc_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KycType>,
+                T: ::std::convert::TryInto<crate::open_enums::KycType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.kyc_type = value
@@ -7932,6 +8065,20 @@ pointer) and the `request_id`, which is also in the `x-request-id` header of eve
   next, while `has_more` is true.
 - Timestamps are RFC 3339 in UTC, except in the `user.created` webhook (see there).
 
+## Versioning
+`info.version` is a semantic version. Within a major version, a request that one version
+accepts is accepted by every later one, and a response or webhook payload holds only what the
+version you built against describes, with three additions that any minor version may bring and
+that your code must tolerate:
+- new values of an enum in a response or webhook payload (a new status, error code, …);
+- new webhook event types;
+- new optional fields in response and webhook objects, which are all open.
+
+The generated Rust client reads an enum value or event type it does not know into an
+`Unknown` case that keeps the raw value. Something to be removed is first marked `deprecated`,
+with its removal date in `x-sunset` when one is set. The full rules, keyword by keyword, are
+the breaking-change policy of `balampay-contract diff`, which gates every release.
+
 ## Verification
 A user starts `unverified`. A verification session (`embedded-link`: the user completes a
 hosted page; `api`: you send the data) moves it to `pending`, possibly `under_review`, and then
@@ -8165,9 +8312,12 @@ pub mod builder {
         cursor: Result<Option<types::ListUsersCursor>, String>,
         email: Result<Option<types::ListUsersEmail>, String>,
         limit: Result<Option<::std::num::NonZeroU32>, String>,
-        status: Result<Option<types::UserStatus>, String>,
-        type_: Result<Option<types::UserType>, String>,
-        verification_status: Result<Option<types::VerificationStatus>, String>,
+        status: Result<Option<crate::open_enums::UserStatus>, String>,
+        type_: Result<Option<crate::open_enums::UserType>, String>,
+        verification_status: Result<
+            Option<crate::open_enums::VerificationStatus>,
+            String,
+        >,
     }
     impl<'a> ListUsers<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -8220,33 +8370,39 @@ pub mod builder {
         }
         pub fn status<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UserStatus>,
+            V: std::convert::TryInto<crate::open_enums::UserStatus>,
         {
             self.status = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `UserStatus` for status failed".to_string());
+                .map_err(|_| {
+                    "conversion to `crate :: open_enums :: UserStatus` for status failed"
+                        .to_string()
+                });
             self
         }
         pub fn type_<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UserType>,
+            V: std::convert::TryInto<crate::open_enums::UserType>,
         {
             self.type_ = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `UserType` for type_ failed".to_string());
+                .map_err(|_| {
+                    "conversion to `crate :: open_enums :: UserType` for type_ failed"
+                        .to_string()
+                });
             self
         }
         pub fn verification_status<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::VerificationStatus>,
+            V: std::convert::TryInto<crate::open_enums::VerificationStatus>,
         {
             self.verification_status = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `VerificationStatus` for verification_status failed"
+                    "conversion to `crate :: open_enums :: VerificationStatus` for verification_status failed"
                         .to_string()
                 });
             self
@@ -8736,7 +8892,7 @@ pub mod builder {
         user_id: Result<::uuid::Uuid, String>,
         cursor: Result<Option<types::ListVerificationsCursor>, String>,
         limit: Result<Option<::std::num::NonZeroU32>, String>,
-        status: Result<Option<types::VerificationStatus>, String>,
+        status: Result<Option<crate::open_enums::VerificationStatus>, String>,
     }
     impl<'a> ListVerifications<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -8787,13 +8943,14 @@ pub mod builder {
         }
         pub fn status<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::VerificationStatus>,
+            V: std::convert::TryInto<crate::open_enums::VerificationStatus>,
         {
             self.status = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `VerificationStatus` for status failed".to_string()
+                    "conversion to `crate :: open_enums :: VerificationStatus` for status failed"
+                        .to_string()
                 });
             self
         }

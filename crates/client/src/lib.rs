@@ -17,6 +17,10 @@
 mod generated;
 
 mod api;
+mod open;
+// The generated module is formatted by prettyplease like `generated.rs`.
+#[rustfmt::skip]
+pub mod open_enums;
 pub mod unions;
 pub mod webhooks;
 
@@ -25,5 +29,6 @@ pub use api::{
     ListUsers, ListVerifications, new_idempotency_key,
 };
 pub use generated::*;
+pub use open_enums::*;
 pub use unions::{CreateUserRequest, CreateVerificationRequest, UpdateUserRequest, User};
 pub use webhooks::{WebhookEvent, WebhookSecret, parse_event};

@@ -18,6 +18,7 @@ macro_rules! tagged_union {
         $name:ident by $tag:literal {
             $($(#[$variant_meta:meta])* $value:literal => $variant:ident($branch:ty)),+ $(,)?
         }
+        $(unknown => $(#[$unknown_meta:meta])* $unknown:ident)?
     ) => {
         $(#[$meta])*
         #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -27,6 +28,7 @@ macro_rules! tagged_union {
         #[allow(clippy::large_enum_variant)]
         pub enum $name {
             $($(#[$variant_meta])* $variant($branch),)+
+            $($(#[$unknown_meta])* $unknown($crate::unions::Unknown),)?
         }
 
         impl $name {
@@ -34,9 +36,10 @@ macro_rules! tagged_union {
             pub const TAGS: &'static [&'static str] = &[$($value),+];
 
             /// The discriminator's value of this branch.
-            pub fn tag(&self) -> &'static str {
+            pub fn tag(&self) -> &str {
                 match self {
                     $($name::$variant(_) => $value,)+
+                    $($name::$unknown(unknown) => &unknown.tag,)?
                 }
             }
         }
@@ -61,7 +64,18 @@ macro_rules! tagged_union {
                     $($value => serde_json::from_value::<$branch>(value)
                         .map($name::$variant)
                         .map_err(D::Error::custom),)+
-                    other => Err(D::Error::unknown_variant(other, Self::TAGS)),
+                    other => {
+                        // A union declared with `unknown =>` keeps what it does not know.
+                        let unknown: Option<fn($crate::unions::Unknown) -> Self> =
+                            None $(.or(Some($name::$unknown as fn($crate::unions::Unknown) -> Self)))?;
+                        match unknown {
+                            Some(make) => Ok(make($crate::unions::Unknown {
+                                tag: other.to_owned(),
+                                value,
+                            })),
+                            None => Err(D::Error::unknown_variant(other, Self::TAGS)),
+                        }
+                    }
                 }
             }
         }
@@ -77,6 +91,23 @@ macro_rules! tagged_union {
 }
 
 pub(crate) use tagged_union;
+
+/// A member of a union this version of the client does not know (a webhook event type added
+/// after it was generated): its discriminator value and the whole value as received.
+/// Serializing it writes the value back unchanged.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unknown {
+    /// The discriminator's value (`event` of a webhook).
+    pub tag: String,
+    /// The whole value, discriminator included.
+    pub value: serde_json::Value,
+}
+
+impl serde::Serialize for Unknown {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(serializer)
+    }
+}
 
 tagged_union! {
     /// The request body of `createUser`: an individual or a business, told apart by `type`.
@@ -129,10 +160,10 @@ impl User {
     }
 
     /// The user's verification status, whatever its kind.
-    pub fn verification_status(&self) -> types::VerificationStatus {
+    pub fn verification_status(&self) -> crate::open_enums::VerificationStatus {
         match self {
-            User::Individual(user) => user.verification_status,
-            User::Business(user) => user.verification_status,
+            User::Individual(user) => user.verification_status.clone(),
+            User::Business(user) => user.verification_status.clone(),
         }
     }
 }

@@ -27,6 +27,11 @@ tagged_union! {
         /// `user.verification.failed`: a verification was rejected.
         "user.verification.failed" => VerificationFailed(types::VerificationFailedEvent),
     }
+    unknown =>
+        /// An event type this version of the client does not know: the API promises that new
+        /// event types may appear in any minor version. Acknowledge it (or ignore it); its
+        /// `tag` is the `event` and its `value` the whole body.
+        Unknown
 }
 
 /// Why a webhook body could not be read as an event.
@@ -45,9 +50,6 @@ pub enum ParseError {
     /// The body is JSON but not an envelope `{"event": "...", "data": {...}}`.
     #[error("webhook body is not an event envelope: {0}")]
     NotAnEnvelope(String),
-    /// The `event` names no event this client knows.
-    #[error("unknown webhook event {0:?}; known events: {known}", known = WebhookEvent::TAGS.join(", "))]
-    UnknownEvent(String),
     /// The payload does not match its event's schema: `path` says where.
     #[error("invalid {event} payload at `{path}`: {message}")]
     InvalidPayload {
@@ -83,7 +85,11 @@ pub fn parse_event(body: &[u8]) -> Result<WebhookEvent, ParseError> {
         Some(_) => return Err(ParseError::NotAnEnvelope("`event` is not a string".into())),
     };
     if !WebhookEvent::TAGS.contains(&event.as_str()) {
-        return Err(ParseError::UnknownEvent(event));
+        // New event types may appear in any minor version: kept, not refused.
+        return Ok(WebhookEvent::Unknown(crate::unions::Unknown {
+            tag: event,
+            value,
+        }));
     }
     // Deserializing the branch through serde_path_to_error gives the exact place of a
     // problem, which serde's own errors do not.

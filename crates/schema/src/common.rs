@@ -88,7 +88,7 @@ pub enum GovernmentIdType {
     TaxId,
 }
 
-/// A postal address.
+/// A postal address, as sent: a closed object (an unknown field is `422 unknown_field`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Address {
@@ -117,6 +117,50 @@ pub struct Address {
     pub postal_code: Option<String>,
     /// The country of the address.
     pub country: CountryCode,
+}
+
+/// A postal address as the API returns it: the same fields as [`Address`], in an open
+/// object (a response may gain optional fields; clients ignore the ones they do not know).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema, JsonSchema)]
+pub struct AddressRecord {
+    /// Street address, first line.
+    #[schema(min_length = 1, max_length = 200, example = "350 Fifth Avenue")]
+    #[schemars(length(min = 1, max = 200))]
+    pub line1: String,
+    /// Street address, second line (apartment, suite, floor).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 200, example = "Suite 2100")]
+    #[schemars(length(min = 1, max = 200))]
+    pub line2: Option<String>,
+    /// City or locality.
+    #[schema(min_length = 1, max_length = 100, example = "New York")]
+    #[schemars(length(min = 1, max = 100))]
+    pub city: String,
+    /// State, province or region, where the country has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 100, example = "NY")]
+    #[schemars(length(min = 1, max = 100))]
+    pub region: Option<String>,
+    /// Postal or ZIP code, where the country has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 20, example = "10118")]
+    #[schemars(length(min = 1, max = 20))]
+    pub postal_code: Option<String>,
+    /// The country of the address.
+    pub country: CountryCode,
+}
+
+impl From<Address> for AddressRecord {
+    fn from(address: Address) -> Self {
+        Self {
+            line1: address.line1,
+            line2: address.line2,
+            city: address.city,
+            region: address.region,
+            postal_code: address.postal_code,
+            country: address.country,
+        }
+    }
 }
 
 /// A government-issued identity document, as sent by the partner. The full number is

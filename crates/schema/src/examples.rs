@@ -150,7 +150,7 @@ fn verified_individual_user() -> IndividualUser {
     IndividualUser {
         verification_status: VerificationStatus::Verified,
         date_of_birth: Some("1990-04-21".into()),
-        address: Some(new_york_address()),
+        address: Some(new_york_address().into()),
         government_id: Some(GovernmentIdSummary {
             id_type: GovernmentIdType::Passport,
             number_last4: "5678".into(),
@@ -175,8 +175,13 @@ fn business_user() -> BusinessUser {
         business_name: request.business_name,
         country: request.country,
         tax_id: request.tax_id,
-        address: request.address,
-        beneficial_owners: request.beneficial_owners.unwrap_or_default(),
+        address: request.address.map(Into::into),
+        beneficial_owners: request
+            .beneficial_owners
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect(),
         kyc_type: None,
         tier: None,
         metadata: crm_metadata(),

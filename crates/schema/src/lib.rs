@@ -13,8 +13,8 @@ pub mod webhooks;
 
 pub use catalogue::{Method, OPERATIONS, Operation, OperationId};
 pub use common::{
-    Address, GovernmentId, GovernmentIdSummary, GovernmentIdType, KycType, UserStatus, UserType,
-    VerificationStatus, VerificationType,
+    Address, AddressRecord, GovernmentId, GovernmentIdSummary, GovernmentIdType, KycType,
+    UserStatus, UserType, VerificationStatus, VerificationType,
 };
 pub use errors::{ErrorBody, ErrorCode, ErrorDetail, ErrorLocation, FieldErrorCode};
 pub use scalars::{
@@ -22,9 +22,9 @@ pub use scalars::{
 };
 pub use spec::{API_VERSION, openapi_document, webhook_schemas};
 pub use users::{
-    BeneficialOwner, BusinessUser, CreateBusinessUserRequest, CreateIndividualUserRequest,
-    CreateUserRequest, IndividualUser, ListUsersQuery, UpdateBusinessUserRequest,
-    UpdateIndividualUserRequest, UpdateUserRequest, User, UserList,
+    BeneficialOwner, BeneficialOwnerRecord, BusinessUser, CreateBusinessUserRequest,
+    CreateIndividualUserRequest, CreateUserRequest, IndividualUser, ListUsersQuery,
+    UpdateBusinessUserRequest, UpdateIndividualUserRequest, UpdateUserRequest, User, UserList,
 };
 pub use verifications::{
     ApiVerificationRequest, BusinessKycData, CreateVerificationRequest,

@@ -6,7 +6,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::common::{
-    Address, GovernmentId, GovernmentIdSummary, KycType, UserStatus, UserType, VerificationStatus,
+    Address, AddressRecord, GovernmentId, GovernmentIdSummary, KycType, UserStatus, UserType,
+    VerificationStatus,
 };
 use crate::scalars::{
     BusinessTag, CountryCode, Date, EmailAddress, IndividualTag, Metadata, PhoneNumber, TaxId,
@@ -17,7 +18,7 @@ use crate::union::deserialize_by_tag;
 /// How many beneficial owners a business lists at most.
 pub const MAX_BENEFICIAL_OWNERS: usize = 10;
 
-/// A person who owns or controls a business.
+/// A person who owns or controls a business, as sent: a closed object.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BeneficialOwner {
@@ -39,6 +40,42 @@ pub struct BeneficialOwner {
     /// Home address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
+}
+
+/// A person who owns or controls a business, as the API returns them: the fields of
+/// [`BeneficialOwner`] in an open object (a response may gain optional fields).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema, JsonSchema)]
+pub struct BeneficialOwnerRecord {
+    /// Given name.
+    #[schema(min_length = 1, max_length = 100, example = "Maria")]
+    #[schemars(length(min = 1, max = 100))]
+    pub first_name: String,
+    /// Family name.
+    #[schema(min_length = 1, max_length = 100, example = "Gonzalez")]
+    #[schemars(length(min = 1, max = 100))]
+    pub last_name: String,
+    /// Date of birth.
+    pub date_of_birth: Date,
+    /// The share of the business this person owns, in whole percent (0 for a person who
+    /// controls the business without owning it).
+    #[schema(minimum = 0, maximum = 100, example = 60)]
+    #[schemars(range(min = 0, max = 100))]
+    pub ownership_percentage: u8,
+    /// Home address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<AddressRecord>,
+}
+
+impl From<BeneficialOwner> for BeneficialOwnerRecord {
+    fn from(owner: BeneficialOwner) -> Self {
+        Self {
+            first_name: owner.first_name,
+            last_name: owner.last_name,
+            date_of_birth: owner.date_of_birth,
+            ownership_percentage: owner.ownership_percentage,
+            address: owner.address.map(AddressRecord::from),
+        }
+    }
 }
 
 /// The request body that creates an individual user.
@@ -264,7 +301,7 @@ pub struct IndividualUser {
     pub date_of_birth: Option<Date>,
     /// Home address, once given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
+    pub address: Option<AddressRecord>,
     /// The government ID on file, without its full number, once given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub government_id: Option<GovernmentIdSummary>,
@@ -311,11 +348,11 @@ pub struct BusinessUser {
     pub tax_id: Option<TaxId>,
     /// Registered business address, once given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
+    pub address: Option<AddressRecord>,
     /// People who own or control the business (empty until given).
     #[schema(max_items = 10)]
     #[schemars(length(max = 10))]
-    pub beneficial_owners: Vec<BeneficialOwner>,
+    pub beneficial_owners: Vec<BeneficialOwnerRecord>,
     /// The depth of the successful verification, once verified.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kyc_type: Option<KycType>,

@@ -88,7 +88,8 @@ pub struct Change {
 ///   loosened). A change that is neither narrower nor wider counts both ways.
 /// - **possibly-breaking**: every message stays valid, but some clients may be hurt: what the
 ///   API promises clients must tolerate (a new enum value or a new branch of a discriminated
-///   union in a response, a new webhook event, a new status), names in generated code
+///   union in a response, a new webhook event, a response object opened to new fields, a new
+///   status), names in generated code
 ///   (`operationId`, component names, path parameter names), and behaviour the schema does
 ///   not capture (a `default` changed, a parameter or optional response property gone).
 /// - **compatible**: anything else.
@@ -578,7 +579,10 @@ impl Rule {
             Rule::PropertyMadeRequired => ("breaking", "compatible"),
             Rule::PropertyMadeOptional => ("compatible", "breaking"),
             Rule::AdditionalPropertiesForbidden => ("breaking", "compatible"),
-            Rule::AdditionalPropertiesAllowed => ("compatible", "breaking"),
+            Rule::AdditionalPropertiesAllowed => (
+                "compatible",
+                "possibly-breaking (promised: response objects are open)",
+            ),
             Rule::AllOfPartAdded => ("breaking", "compatible"),
             Rule::AllOfPartRemoved => ("compatible", "breaking"),
             Rule::UnionBranchRemoved => ("breaking", "compatible"),

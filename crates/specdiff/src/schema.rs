@@ -988,13 +988,23 @@ impl Differ<'_> {
     fn object_keywords(&mut self, d: Direction, at: &At, old: &Value, new: &Value) {
         for keyword in ["additionalProperties", "unevaluatedProperties"] {
             match (old.get(keyword), new.get(keyword)) {
+                // Opening a response object is what the API's promise of new optional
+                // fields asks for: possibly-breaking, not breaking (clients built on the
+                // closed schema are the ones it may hurt).
                 (Some(Value::Bool(false)), other) if other != Some(&Value::Bool(false)) => self
                     .by_direction(
                         d,
                         &at.key(keyword),
-                        WIDENING,
+                        if at.negated { WIDENING } else { (Compatible, PossiblyBreaking) },
                         Rule::AdditionalPropertiesAllowed,
-                        format!("{keyword} false no longer applies: unknown properties are no longer refused"),
+                        match d {
+                            Direction::Request => format!(
+                                "{keyword} false no longer applies: unknown properties are no longer refused"
+                            ),
+                            Direction::Response => format!(
+                                "{keyword} false no longer applies: the object is open, as the API promises response objects are; clients built to refuse unknown fields must stop"
+                            ),
+                        },
                     ),
                 (other, Some(Value::Bool(false))) if other != Some(&Value::Bool(false)) => self
                     .by_direction(

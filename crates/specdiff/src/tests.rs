@@ -493,6 +493,16 @@ pub(crate) fn table() -> Vec<Row> {
             Breaking,
         ),
         row(
+            "response object opened (the promise of new optional fields)",
+            vec![(
+                "/components/schemas/Owner/additionalProperties",
+                Some(json!(false)),
+            )],
+            vec![],
+            Rule::AdditionalPropertiesAllowed,
+            PossiblyBreaking,
+        ),
+        row(
             "request object opened",
             vec![],
             vec![(p(REQUEST, "/additionalProperties"), Some(json!(true)))],

@@ -81,7 +81,7 @@ impl State {
                     last_name: r.last_name,
                     country: r.country,
                     date_of_birth: r.date_of_birth,
-                    address: r.address,
+                    address: r.address.map(Into::into),
                     government_id: r.government_id.as_ref().map(summary),
                     kyc_type: None,
                     tier: None,
@@ -100,8 +100,8 @@ impl State {
                 business_name: r.business_name,
                 country: r.country,
                 tax_id: r.tax_id,
-                address: r.address,
-                beneficial_owners: r.beneficial_owners.unwrap_or_default(),
+                address: r.address.map(Into::into),
+                beneficial_owners: records(r.beneficial_owners.unwrap_or_default()),
                 kyc_type: None,
                 tier: None,
                 metadata: r.metadata.unwrap_or_default(),
@@ -189,7 +189,7 @@ impl State {
                     user.date_of_birth = change.date_of_birth;
                 }
                 if change.address.is_some() {
-                    user.address = change.address;
+                    user.address = change.address.map(Into::into);
                 }
                 if let Some(government_id) = change.government_id {
                     user.government_id = Some(summary(&government_id));
@@ -214,9 +214,12 @@ impl State {
                     user.tax_id = change.tax_id;
                 }
                 if change.address.is_some() {
-                    user.address = change.address;
+                    user.address = change.address.map(Into::into);
                 }
-                set(&mut user.beneficial_owners, change.beneficial_owners);
+                set(
+                    &mut user.beneficial_owners,
+                    change.beneficial_owners.map(records),
+                );
                 set(&mut user.metadata, change.metadata);
                 user.updated_at = now;
             }
@@ -240,6 +243,11 @@ impl State {
         self.save_user(id)?;
         Ok(user)
     }
+}
+
+/// Beneficial owners as sent, as the API returns them.
+pub(super) fn records(owners: Vec<BeneficialOwner>) -> Vec<BeneficialOwnerRecord> {
+    owners.into_iter().map(Into::into).collect()
 }
 
 pub(super) fn set<T>(field: &mut T, value: Option<T>) {

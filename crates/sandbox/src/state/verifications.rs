@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 
-use super::users::{ensure_active, set, summary, type_mismatch};
+use super::users::{ensure_active, records, set, summary, type_mismatch};
 use super::*;
 
 /// How long the verification life cycle takes.
@@ -179,7 +179,7 @@ impl State {
                     user.date_of_birth = data.date_of_birth;
                 }
                 if data.address.is_some() {
-                    user.address = data.address;
+                    user.address = data.address.map(Into::into);
                 }
                 if let Some(government_id) = data.government_id {
                     user.government_id = Some(summary(&government_id));
@@ -192,9 +192,12 @@ impl State {
                     user.tax_id = data.tax_id;
                 }
                 if data.address.is_some() {
-                    user.address = data.address;
+                    user.address = data.address.map(Into::into);
                 }
-                set(&mut user.beneficial_owners, data.beneficial_owners);
+                set(
+                    &mut user.beneficial_owners,
+                    data.beneficial_owners.map(records),
+                );
                 Ok(())
             }
             (_, None, None) => Ok(()),
