@@ -332,6 +332,11 @@ fn pages(root: &Path, subject: &Subject) -> Result<Vec<Page>> {
             markdown: webhooks_page(root, subject)?,
         },
         Page {
+            file: "versioning.html",
+            title: "Versioning and breaking changes",
+            markdown: versioning_page(subject)?,
+        },
+        Page {
             file: "sandbox.html",
             title: "Sandbox guide",
             markdown: retitled(
@@ -401,6 +406,7 @@ fn home_page(subject: &Subject) -> String {
          | [Authentication, idempotency and errors](authentication.html) | The two credentials, idempotency keys, rate limits, the error body and every error code. |\n\
          | [API reference](reference.html) | Every operation, schema and example. |\n\
          | [Webhook events](webhooks.html) | Every event: when it is sent, its schema, an example payload; verifying signatures in the shell, Node.js and Python. |\n\
+         | [Versioning and breaking changes](versioning.html) | What a minor version may change, what your code must tolerate, and how every kind of change is classified. |\n\
          | [Sandbox guide](sandbox.html) | The local sandbox: test inputs that force each outcome, the hosted page, the control API. |\n\
          | [Changelog](changelog.html) | What changed in each release. |\n\
          | [Downloads](downloads.html) | The OpenAPI 3.1 and 3.0 documents and webhook schemas of every release. |\n",
@@ -411,6 +417,57 @@ fn home_page(subject: &Subject) -> String {
         subject.version_line()
     );
     md
+}
+
+/// The versioning promise (the spec description's `## Versioning`) and the breaking-change
+/// policy table, one row per rule of `balampay-specdiff`, so the page cannot drift from the
+/// gate that applies it.
+fn versioning_page(subject: &Subject) -> Result<String> {
+    let (_, sections) = description_sections(&subject.spec)?;
+    let mut md = String::from("# Versioning and breaking changes\n\n");
+    md.push_str(section(&sections, "Versioning")?);
+    md.push_str(
+        "\n\n## How changes are classified\n\n\
+         `balampay-contract diff OLD NEW` compares two versions of the spec (OpenAPI 3.1 or 3.0) and \
+         classifies every change from the point of view of a client built against the old one; \
+         `cargo xtask check` refuses a release whose breaking changes lack a new major version.\n\n\
+         - **breaking**: a request the old version accepted may be refused (a constraint added or \
+         tightened), or a response or webhook payload may hold what the old version did not allow \
+         (a constraint removed or loosened). A change that is neither narrower nor wider counts \
+         both ways.\n\
+         - **possibly-breaking**: every message stays valid, but some clients may be hurt: the \
+         additions the API promises (above), names in generated code (`operationId`, component \
+         names, path parameter names), and behaviour the schema does not capture (a `default` \
+         changed, a parameter or an optional response field gone).\n\
+         - **compatible**: anything else.\n\n\
+         `readOnly` properties exist only in responses and `writeOnly` ones only in requests; \
+         parameter and header values are text, so `string` holds every number and boolean. \
+         A `$ref` and an identical inline schema are the same schema; `allOf` parts and \
+         `oneOf`/`anyOf` branches are matched by discriminator value and content, not by \
+         position. Removing something `deprecated` after its `x-sunset` date is a planned \
+         removal, possibly-breaking by default (`--planned-removal` sets the class, `--today` \
+         the date).\n\n\
+         | rule | what it detects | in a request | in a response or webhook payload |\n|---|---|---|---|\n",
+    );
+    for rule in balampay_specdiff::Rule::ALL {
+        let (request, response) = rule.policy();
+        let cell = |class: &str| {
+            if class.is_empty() {
+                "–".to_owned()
+            } else {
+                table_cell(class)
+            }
+        };
+        let _ = writeln!(
+            md,
+            "| `{}` | {} | {} | {} |",
+            rule.name(),
+            table_cell(rule.description()),
+            cell(request),
+            cell(response)
+        );
+    }
+    Ok(md)
 }
 
 fn authentication_page(subject: &Subject) -> Result<String> {
@@ -856,6 +913,15 @@ mod tests {
                 "{code}"
             );
         }
+        let versioning = page("versioning.html");
+        for rule in balampay_specdiff::Rule::ALL {
+            assert!(
+                versioning.contains(&format!("<code>{}</code>", rule.name())),
+                "the policy table has no row for {}",
+                rule.name()
+            );
+        }
+        assert!(versioning.contains("new webhook event types"), "no promise");
         let downloads = page("downloads.html");
         for (version, _) in &subject.releases {
             assert!(

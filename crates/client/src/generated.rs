@@ -8094,7 +8094,7 @@ endpoint's `whsec_` secret. Answer any `2xx` to acknowledge; anything else is re
 backoff. Delivery is at least once: drop duplicates by `data.event_id`.
 
 
-Version: 1.2.0*/
+Version: 1.3.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -8130,7 +8130,7 @@ impl Client {
 }
 impl ClientInfo<()> for Client {
     fn api_version() -> &'static str {
-        "1.2.0"
+        "1.3.0"
     }
     fn baseurl(&self) -> &str {
         self.baseurl.as_str()

@@ -20,7 +20,7 @@ use crate::webhooks::{
 /// The version of the API contract, published as `info.version`. It follows semantic
 /// versioning from the partners' point of view: a change that can break a client needs a new
 /// major version.
-pub const API_VERSION: &str = "1.2.0";
+pub const API_VERSION: &str = "1.3.0";
 
 /// The production base URL, as in the vendor's docs.
 pub const PRODUCTION_URL: &str = "https://api.balampay.com";
