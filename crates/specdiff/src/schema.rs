@@ -1012,7 +1012,14 @@ impl Differ<'_> {
                         &at.key(keyword),
                         NARROWING,
                         Rule::AdditionalPropertiesForbidden,
-                        format!("{keyword} false: unknown properties are refused now"),
+                        match d {
+                            Direction::Request => {
+                                format!("{keyword} false: unknown properties are refused now")
+                            }
+                            Direction::Response => format!(
+                                "{keyword} false: clients will no longer receive properties the schema does not list"
+                            ),
+                        },
                     ),
                 (Some(Value::Bool(false)), Some(Value::Bool(false))) => {}
                 _ => self.subschema(d, at, keyword, "/*", old, new),
@@ -1395,7 +1402,14 @@ impl Differ<'_> {
             at,
             NARROWING,
             Rule::OneOfOverlap,
-            format!("oneOf branch {branch} can match values another branch matches: such a value is refused now"),
+            match d {
+                Direction::Request => format!(
+                    "oneOf branch {branch} can match values another branch matches: a client sending such a value is refused now"
+                ),
+                Direction::Response => format!(
+                    "oneOf branch {branch} can match values another branch matches: such a value is no longer valid, so clients will not receive it"
+                ),
+            },
         );
     }
 

@@ -1551,3 +1551,41 @@ fn a_3_0_document_compares_with_its_3_1_twin() {
     );
     assert!(changes.iter().any(|c| c.rule == Rule::MadeNonNullable));
 }
+
+/// A reason speaks in its direction's terms: what clients send for a request, what they
+/// receive for a response or a webhook payload.
+#[test]
+fn reasons_speak_in_their_direction() {
+    let mut wrong = Vec::new();
+    for row in table() {
+        let (old, new) = sides(&row);
+        for change in diff_with(&old, &new, &table_policy()) {
+            let received =
+                change.location.contains(" response ") || change.location.starts_with("webhook ");
+            let sent = change.location.contains(" request body")
+                || change.location.contains(" parameter ");
+            let reason = change.reason.to_lowercase();
+            if received
+                && ["send", "callers", "accepted", "refused now"]
+                    .iter()
+                    .any(|w| reason.contains(w))
+            {
+                wrong.push(format!(
+                    "{}: {} — {}",
+                    row.name, change.location, change.reason
+                ));
+            }
+            if sent
+                && ["receive", "get it", "clients reading"]
+                    .iter()
+                    .any(|w| reason.contains(w))
+            {
+                wrong.push(format!(
+                    "{}: {} — {}",
+                    row.name, change.location, change.reason
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
