@@ -676,3 +676,77 @@ fn sort_object(value: &mut Value) {
         object.extend(entries);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde_json::Value;
+
+    /// The `$ref`s inside a value, and whether any object there is closed.
+    fn walk(value: &Value, refs: &mut Vec<String>, closed: &mut Vec<String>, at: &str) {
+        match value {
+            Value::Object(map) => {
+                if map.get("additionalProperties") == Some(&Value::Bool(false))
+                    || map.get("unevaluatedProperties") == Some(&Value::Bool(false))
+                {
+                    closed.push(at.to_owned());
+                }
+                for (key, inner) in map {
+                    if key == "$ref" {
+                        refs.extend(inner.as_str().map(str::to_owned));
+                    } else {
+                        walk(inner, refs, closed, &format!("{at}/{key}"));
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (index, inner) in items.iter().enumerate() {
+                    walk(inner, refs, closed, &format!("{at}/{index}"));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The API promises that response objects and webhook payloads may gain optional fields:
+    /// no schema they reach may be closed, or clients generated from it would refuse them.
+    #[test]
+    fn every_schema_a_response_or_webhook_reaches_is_open() {
+        let doc = super::openapi_document();
+        let mut todo = Vec::new();
+        let mut closed = Vec::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, operation) in item.as_object().expect("item") {
+                walk(
+                    &operation["responses"],
+                    &mut todo,
+                    &mut closed,
+                    &format!("{path} {method} responses"),
+                );
+            }
+        }
+        for (event, item) in doc["webhooks"].as_object().expect("webhooks") {
+            walk(
+                &item["post"]["requestBody"],
+                &mut todo,
+                &mut closed,
+                &format!("webhook {event}"),
+            );
+        }
+        let mut seen = BTreeSet::new();
+        while let Some(reference) = todo.pop() {
+            if !seen.insert(reference.clone()) {
+                continue;
+            }
+            let pointer = reference.trim_start_matches('#');
+            let target = doc.pointer(pointer).expect("a reference that resolves");
+            walk(target, &mut todo, &mut closed, &reference);
+        }
+        assert!(
+            seen.iter().any(|r| r.ends_with("/AddressRecord")),
+            "responses reach AddressRecord"
+        );
+        assert!(closed.is_empty(), "closed schemas in responses: {closed:?}");
+    }
+}
