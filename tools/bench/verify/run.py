@@ -177,7 +177,8 @@ def main():
     print(f"{har}: {size:.0f} MiB, {len(planted)} planted violations", flush=True)
 
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "balampay-contract"], cwd=ROOT, check=True)
-    binary = os.path.join(ROOT, "target", "release", "balampay-contract")
+    # The binary `cargo build` wrote: under CARGO_TARGET_DIR when it is set.
+    binary = os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"), "release", "balampay-contract")
     if not args.only_verify:
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=HERE, check=True)
 
