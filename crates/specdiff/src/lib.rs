@@ -708,7 +708,9 @@ pub fn summary(changes: &[Change]) -> String {
     )
 }
 
-/// A Markdown report: one section per severity (for changelogs and pull requests).
+/// A Markdown report: one section per severity (for changelogs and pull requests). One change
+/// to a shared schema shows wherever the schema is used; such changes (same rule, reason and
+/// pointers) are one item that lists its places.
 pub fn markdown(changes: &[Change]) -> String {
     let mut out = String::new();
     for (severity, heading) in [
@@ -716,23 +718,48 @@ pub fn markdown(changes: &[Change]) -> String {
         (Severity::PossiblyBreaking, "Possibly breaking changes"),
         (Severity::Compatible, "Compatible changes"),
     ] {
-        let items: Vec<&Change> = changes.iter().filter(|c| c.severity == severity).collect();
-        if items.is_empty() {
+        // Grouped in the order the changes come (worst first, then by location).
+        let mut groups: Vec<(&Change, Vec<&str>)> = Vec::new();
+        for change in changes.iter().filter(|c| c.severity == severity) {
+            match groups.iter_mut().find(|(first, _)| {
+                first.rule == change.rule
+                    && first.reason == change.reason
+                    && first.old == change.old
+                    && first.new == change.new
+            }) {
+                Some((_, places)) => places.push(&change.location),
+                None => groups.push((change, vec![&change.location])),
+            }
+        }
+        if groups.is_empty() {
             continue;
         }
         out.push_str(&format!("### {heading}\n\n"));
-        for change in items {
-            out.push_str(&format!(
-                "- `{}` {}: {} ({})\n",
-                change.rule,
-                change.location.replace('|', "\\|"),
-                change.reason,
-                if change.old == change.new {
-                    format!("`#{}`", change.old)
-                } else {
-                    format!("old `#{}`, new `#{}`", change.old, change.new)
+        for (change, places) in groups {
+            let pointers = if change.old == change.new {
+                format!("`#{}`", change.old)
+            } else {
+                format!("old `#{}`, new `#{}`", change.old, change.new)
+            };
+            let escape = |text: &str| text.replace('|', "\\|");
+            if let [place] = places.as_slice() {
+                out.push_str(&format!(
+                    "- `{}` {}: {} ({pointers})\n",
+                    change.rule,
+                    escape(place),
+                    change.reason
+                ));
+            } else {
+                out.push_str(&format!(
+                    "- `{}` {} ({pointers}), in {} places:\n",
+                    change.rule,
+                    change.reason,
+                    places.len()
+                ));
+                for place in places {
+                    out.push_str(&format!("  - {}\n", escape(place)));
                 }
-            ));
+            }
         }
         out.push('\n');
     }

@@ -1589,3 +1589,25 @@ fn reasons_speak_in_their_direction() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// One change to a shared schema is one Markdown item listing every place it shows.
+#[test]
+fn markdown_groups_a_shared_change() {
+    let mut new = base();
+    set(
+        &mut new,
+        p(RESPONSE, "/properties/note/maxLength"),
+        Some(json!(5)),
+    );
+    let changes = diff(&base(), &new);
+    assert_eq!(changes.len(), 3, "{}", text(&changes));
+    let report = markdown(&changes);
+    assert_eq!(
+        report,
+        "### Compatible changes\n\n\
+         - `bound-tightened` maxLength none became 5 (`#/components/schemas/Thing/properties/note`), in 3 places:\n  \
+         - GET /things response 200 application/json at /[]/note\n  \
+         - POST /things response 201 application/json at /note\n  \
+         - webhook thing.happened payload at /data/note\n\n"
+    );
+}
