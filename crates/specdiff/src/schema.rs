@@ -894,6 +894,15 @@ impl Differ<'_> {
                         Direction::Response => "a new field; the schema is open, so clients ignore what they do not know",
                     },
                 );
+                // An open request schema accepted the name already, under
+                // `additionalProperties`: the new property's schema may refuse what was sent.
+                if d == Direction::Request && !closed(old) {
+                    let allowed = old
+                        .get("additionalProperties")
+                        .filter(|v| v.is_object())
+                        .unwrap_or(anything());
+                    self.schema(d, &here, allowed, &new["properties"][name]);
+                }
             }
         }
         // `required` names the schema does not list as properties.
@@ -1368,10 +1377,12 @@ impl Differ<'_> {
                         for (index, branch) in
                             branches.iter().enumerate().filter(|(i, _)| *i != kept)
                         {
-                            let here = at.with_pointers(
+                            let mut here = at.with_pointers(
                                 join(&join(&at.old, keyword), &index.to_string()),
                                 at.new.clone(),
                             );
+                            here.overlap |= keyword == "oneOf"
+                                && may_overlap(self.old, &branches[kept], self.old, branch);
                             self.by_direction(
                                 d,
                                 &here,
@@ -1516,17 +1527,27 @@ impl Differ<'_> {
                 at.with_pointers(pointer(&at.old, old_kw, i), pointer(&at.new, new_kw, j));
             // In a `oneOf`, a value matching two branches is refused: narrowing a branch that
             // overlaps another can let such a value through (JSON Schema 2020-12 §10.2.1.3).
-            if old_kw == "oneOf"
-                && (0..old_branches.len()).any(|k| {
-                    k != i && may_overlap(self.old, &old_branches[k], self.old, &old_branches[i])
-                })
-            {
+            // Widening a branch can make it overlap another just as narrowing can end an
+            // overlap: either side's overlap makes the branch's changes count both ways.
+            let overlaps_old = (0..old_branches.len()).any(|k| {
+                k != i && may_overlap(self.old, &old_branches[k], self.old, &old_branches[i])
+            });
+            let overlaps_new = (0..new_branches.len()).any(|k| {
+                k != j && may_overlap(self.new, &new_branches[k], self.new, &new_branches[j])
+            });
+            if (old_kw == "oneOf" && overlaps_old) || (new_kw == "oneOf" && overlaps_new) {
                 here.overlap = true;
             }
             self.schema(d, &here, &old_branches[i], &new_branches[j]);
         }
         for i in removed {
-            let here = at.with_pointers(pointer(&at.old, old_kw, i), join(&at.new, new_kw));
+            let mut here = at.with_pointers(pointer(&at.old, old_kw, i), join(&at.new, new_kw));
+            // A `oneOf` refused a value matching this branch and another: without the branch,
+            // such a value may pass.
+            here.overlap |= old_kw == "oneOf"
+                && (0..old_branches.len()).any(|k| {
+                    k != i && may_overlap(self.old, &old_branches[k], self.old, &old_branches[i])
+                });
             self.by_direction(
                 d,
                 &here,
