@@ -189,13 +189,31 @@ fn date_of(text: &str) -> Option<&str> {
         .then_some(date)
 }
 
+/// A schema pair in its context: the pointers, the direction and the flags that change how
+/// its changes are classified.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Visit {
+    pub(crate) old: String,
+    pub(crate) new: String,
+    pub(crate) direction: Direction,
+    pub(crate) text: bool,
+    pub(crate) negated: bool,
+    pub(crate) overlap: bool,
+}
+
 pub(crate) struct Differ<'a> {
     pub(crate) old: &'a Value,
     pub(crate) new: &'a Value,
     pub(crate) policy: &'a Policy,
-    changes: Vec<Change>,
+    pub(crate) changes: Vec<Change>,
+    /// The place inside the schema of each change (parallel to `changes`), for memoizing.
+    pub(crate) places: Vec<String>,
+    /// Changes found under a schema pair in a context, relative to its place: a schema reached
+    /// again (a shared component) is replayed, not compared again, so that documents whose
+    /// components reference each other many ways take time linear in their pairs.
+    pub(crate) memo: std::collections::HashMap<Visit, Vec<(Change, String)>>,
     /// `(old pointer, new pointer, direction)` being compared, so recursive schemas end.
-    pub(crate) visiting: HashSet<(String, String, Direction)>,
+    pub(crate) visiting: HashSet<Visit>,
 }
 
 impl<'a> Differ<'a> {
@@ -205,6 +223,8 @@ impl<'a> Differ<'a> {
             new,
             policy,
             changes: Vec::new(),
+            places: Vec::new(),
+            memo: std::collections::HashMap::new(),
             visiting: HashSet::new(),
         }
     }
@@ -225,6 +245,7 @@ impl<'a> Differ<'a> {
         reason: impl Into<String>,
     ) {
         let reason = reason.into();
+        self.places.push(at.path.clone());
         self.changes.push(Change {
             severity,
             rule,
@@ -577,8 +598,17 @@ impl<'a> Differ<'a> {
                 Rule::ParameterMadeMultiValued,
                 "it takes a list now; a single value, as clients send it, still parses",
             );
-            let items = here.with_pointers(here.old.clone(), join(&here.new, "items"));
-            self.schema(Direction::Request, &items, old_schema, &new_schema["items"]);
+            // What clients send is a list of exactly one old value: compared as that, the
+            // list's own constraints (`minItems`, `contains`, …) count too.
+            let mut as_list = serde_json::json!({"type": "array", "items": old_schema});
+            // Its length is one; said only where the new schema bounds the length, so that
+            // an unbounded list reports no bound relaxed.
+            for bound in ["minItems", "maxItems"] {
+                if new_schema.get(bound).is_some() {
+                    as_list[bound] = serde_json::json!(1);
+                }
+            }
+            self.schema(Direction::Request, &here, &as_list, new_schema);
             return;
         }
         self.schema(Direction::Request, &here, old_schema, new_schema);
@@ -838,38 +868,81 @@ impl<'a> Differ<'a> {
     }
 
     fn security(&mut self, at: &At, old: &Value, new: &Value) {
-        let requirements = |value: &Value| -> Vec<BTreeSet<String>> {
-            value
+        // Each requirement: scheme → scopes. No requirement at all, like `{}`, lets anonymous
+        // callers in (OpenAPI 3.1 §4.8.30).
+        type Requirement = BTreeMap<String, BTreeSet<String>>;
+        let requirements = |value: &Value| -> Vec<Requirement> {
+            let found: Vec<Requirement> = value
                 .as_array()
-                .map(|reqs| reqs.iter().map(keys).collect())
-                .unwrap_or_default()
+                .map(|reqs| {
+                    reqs.iter()
+                        .map(|req| {
+                            req.as_object()
+                                .into_iter()
+                                .flatten()
+                                .map(|(scheme, scopes)| {
+                                    let scopes = scopes
+                                        .as_array()
+                                        .into_iter()
+                                        .flatten()
+                                        .filter_map(|s| s.as_str().map(str::to_owned))
+                                        .collect();
+                                    (scheme.clone(), scopes)
+                                })
+                                .collect()
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            if found.is_empty() {
+                vec![Requirement::new()]
+            } else {
+                found
+            }
         };
         let (old, new) = (requirements(old), requirements(new));
         if old == new {
             return;
         }
-        // A caller meeting some old requirement must still meet some new one.
-        let satisfied =
-            |have: &BTreeSet<String>| new.is_empty() || new.iter().any(|need| need.is_subset(have));
-        let describe = |reqs: &[BTreeSet<String>]| {
-            if reqs.is_empty() {
-                "none".to_owned()
-            } else {
-                reqs.iter()
-                    .map(|r| r.iter().cloned().collect::<Vec<_>>().join(" + "))
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            }
+        // A caller meeting some old requirement must still meet some new one: every scheme
+        // it names, with every scope.
+        let satisfied = |have: &Requirement| {
+            new.iter().any(|need| {
+                need.iter().all(|(scheme, scopes)| {
+                    have.get(scheme).is_some_and(|held| scopes.is_subset(held))
+                })
+            })
+        };
+        let describe = |reqs: &[Requirement]| {
+            reqs.iter()
+                .map(|req| {
+                    if req.is_empty() {
+                        return "anonymous".to_owned();
+                    }
+                    req.iter()
+                        .map(|(scheme, scopes)| {
+                            if scopes.is_empty() {
+                                scheme.clone()
+                            } else {
+                                let listed: Vec<&str> = scopes.iter().map(String::as_str).collect();
+                                format!("{scheme} [{}]", listed.join(", "))
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" + ")
+                })
+                .collect::<Vec<_>>()
+                .join(" or ")
         };
         let here = At {
             base: format!("{} security", at.base),
             ..at.clone()
         };
         let reason = format!("{} became {}", describe(&old), describe(&new));
-        if old.is_empty() || !old.iter().all(satisfied) {
-            self.push(&here, Severity::Breaking, Rule::SecurityTightened, reason);
-        } else {
+        if old.iter().all(satisfied) {
             self.push(&here, Severity::Compatible, Rule::SecurityRelaxed, reason);
+        } else {
+            self.push(&here, Severity::Breaking, Rule::SecurityTightened, reason);
         }
     }
 

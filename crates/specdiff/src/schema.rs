@@ -14,7 +14,10 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
-use crate::differ::{At, Differ, Direction, follow, join, keys};
+use std::borrow::Cow;
+
+use crate::Change;
+use crate::differ::{At, Differ, Direction, Visit, follow, join, keys};
 use crate::{Rule, Severity};
 
 use Severity::{Breaking, Compatible, PossiblyBreaking};
@@ -167,7 +170,8 @@ fn canonical(doc: &Value, value: &Value, depth: usize) -> Value {
     } else {
         value
     };
-    let Value::Object(map) = value else {
+    let merged = merge_all_of(doc, value);
+    let Value::Object(map) = merged.as_ref() else {
         return match value {
             Value::Bool(true) => Value::Object(Map::new()),
             other => other.clone(),
@@ -246,6 +250,93 @@ fn unwrap<'v>(doc: &'v Value, value: &'v Value, at: &str) -> (&'v Value, String)
     (value, at)
 }
 
+/// A schema with its `allOf` parts merged in, when that keeps its meaning: parts that are
+/// objects, whose keywords do not collide (or are equal), with `required` joined and a
+/// property named twice kept as the `allOf` of both. `additionalProperties` and
+/// `patternProperties` (which see only their own schema's properties) and the `unevaluated*`
+/// keywords of parts keep the schema as it is. Comparing merged schemas lets a property move
+/// between the top level and a part without being reported as removed and added.
+fn merge_all_of<'v>(doc: &'v Value, schema: &'v Value) -> Cow<'v, Value> {
+    let Some(parts) = schema.get("allOf").and_then(Value::as_array) else {
+        return Cow::Borrowed(schema);
+    };
+    let Some(parent) = schema.as_object() else {
+        return Cow::Borrowed(schema);
+    };
+    const SCOPED: &[&str] = &[
+        "additionalProperties",
+        "patternProperties",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "$ref",
+    ];
+    if parent
+        .keys()
+        .any(|k| ["additionalProperties", "patternProperties", "$ref"].contains(&k.as_str()))
+    {
+        return Cow::Borrowed(schema);
+    }
+    let mut merged: Map<String, Value> = parent
+        .iter()
+        .filter(|(k, _)| *k != "allOf")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for part in parts {
+        let part = merge_all_of(doc, unwrap(doc, part, "").0);
+        let Value::Object(part) = part.as_ref() else {
+            return Cow::Borrowed(schema);
+        };
+        for (keyword, value) in part {
+            if SCOPED.contains(&keyword.as_str()) {
+                return Cow::Borrowed(schema);
+            }
+            let annotation = ANNOTATIONS.contains(&keyword.as_str()) || keyword.starts_with("x-");
+            match (keyword.as_str(), merged.get_mut(keyword)) {
+                (_, None) => {
+                    merged.insert(keyword.clone(), value.clone());
+                }
+                (_, Some(_)) if annotation => {}
+                ("required", Some(Value::Array(names))) => {
+                    for name in value.as_array().into_iter().flatten() {
+                        if !names.contains(name) {
+                            names.push(name.clone());
+                        }
+                    }
+                }
+                ("properties", Some(Value::Object(properties))) => {
+                    for (name, property) in value.as_object().into_iter().flatten() {
+                        match properties.get_mut(name) {
+                            None => {
+                                properties.insert(name.clone(), property.clone());
+                            }
+                            Some(existing) if existing == property => {}
+                            Some(existing) => {
+                                *existing =
+                                    serde_json::json!({"allOf": [existing.clone(), property]});
+                            }
+                        }
+                    }
+                }
+                (_, Some(existing)) if existing == value => {}
+                _ => return Cow::Borrowed(schema),
+            }
+        }
+    }
+    Cow::Owned(Value::Object(merged))
+}
+
+/// Whether a schema is only a union: `oneOf` or `anyOf`, with nothing else that constrains.
+fn pure_union(schema: &Value) -> bool {
+    schema.as_object().is_some_and(|map| {
+        union(schema).is_some()
+            && map.keys().all(|k| {
+                ["oneOf", "anyOf"].contains(&k.as_str())
+                    || ANNOTATIONS.contains(&k.as_str())
+                    || k.starts_with("x-")
+            })
+    })
+}
+
 /// An annotation as the outermost place that says it: a `$ref`'s or a wrapper's own
 /// `default` or `deprecated` wins over the target's (JSON Schema 2020-12 §8.2.3.1 lets a
 /// `$ref` have siblings).
@@ -322,8 +413,9 @@ fn required_values(doc: &Value, schema: &Value, property: &str) -> Option<Vec<Va
 /// Whether one value might be valid under both schemas. `false` only when it surely cannot:
 /// disjoint types, disjoint value sets, or a required property with disjoint value sets.
 fn may_overlap(old_doc: &Value, a: &Value, new_doc: &Value, b: &Value) -> bool {
-    let a = follow(old_doc, a, "").0;
-    let b = follow(new_doc, b, "").0;
+    let a = merge_all_of(old_doc, unwrap(old_doc, a, "").0);
+    let b = merge_all_of(new_doc, unwrap(new_doc, b, "").0);
+    let (a, b) = (a.as_ref(), b.as_ref());
     let widen = |set: BTreeSet<String>| -> BTreeSet<String> {
         let mut set = set;
         if set.contains("number") {
@@ -420,13 +512,47 @@ impl Differ<'_> {
         self.annotations(direction, at, old, new);
         let (old_schema, old_ptr) = unwrap(self.old, old, &at.old);
         let (new_schema, new_ptr) = unwrap(self.new, new, &at.new);
-        let key = (old_ptr.clone(), new_ptr.clone(), direction);
+        let key = Visit {
+            old: old_ptr.clone(),
+            new: new_ptr.clone(),
+            direction,
+            text: at.text,
+            negated: at.negated,
+            overlap: at.overlap,
+        };
+        if let Some(done) = self.memo.get(&key) {
+            // The same pair in the same context was compared before: its changes, at this
+            // place.
+            for (change, place) in done.clone() {
+                let path = format!("{}{place}", at.path);
+                self.places.push(path.clone());
+                self.changes.push(Change {
+                    location: At { path, ..at.clone() }.location(),
+                    ..change
+                });
+            }
+            return;
+        }
         if !self.visiting.insert(key.clone()) {
             return;
         }
+        let start = self.changes.len();
+        let (old_merged, new_merged) = (
+            merge_all_of(self.old, old_schema),
+            merge_all_of(self.new, new_schema),
+        );
         let here = at.with_pointers(old_ptr, new_ptr);
-        self.compare(direction, &here, old_schema, new_schema);
+        self.compare(direction, &here, &old_merged, &new_merged);
         self.visiting.remove(&key);
+        let found: Vec<(Change, String)> = self.changes[start..]
+            .iter()
+            .zip(&self.places[start..])
+            .map(|(change, place)| {
+                let relative = place.strip_prefix(at.path.as_str()).unwrap_or(place);
+                (change.clone(), relative.to_owned())
+            })
+            .collect();
+        self.memo.insert(key, found);
     }
 
     fn compare(&mut self, d: Direction, at: &At, old: &Value, new: &Value) {
@@ -454,6 +580,11 @@ impl Differ<'_> {
         }
         let old = if old.is_object() { old } else { anything() };
         let new = if new.is_object() { new } else { anything() };
+        // A schema wrapped in a union (or unwrapped from one) is compared with the branch it
+        // became, not keyword by keyword with the bare union.
+        if (pure_union(old) && union(new).is_none()) || (pure_union(new) && union(old).is_none()) {
+            return self.unions(d, at, old, new);
+        }
         self.types(d, at, old, new);
         self.values(d, at, old, new);
         self.strings(d, at, old, new);
@@ -674,8 +805,15 @@ impl Differ<'_> {
             ("minProperties", false),
             ("minContains", false),
         ] {
-            let old_bound = old.get(keyword).and_then(Value::as_f64);
-            let new_bound = new.get(keyword).and_then(Value::as_f64);
+            // `minContains` is 1 where `contains` is and it is not (JSON Schema 2020-12
+            // §10.3.1.3); the `*Contains` bounds mean nothing without `contains`.
+            let bound = |schema: &Value| match keyword {
+                "minContains" | "maxContains" if schema.get("contains").is_none() => None,
+                "minContains" => Some(schema.get(keyword).and_then(Value::as_f64).unwrap_or(1.0)),
+                _ => schema.get(keyword).and_then(Value::as_f64),
+            };
+            let old_bound = bound(old);
+            let new_bound = bound(new);
             let tightened = match (old_bound, new_bound) {
                 (None, Some(_)) => Some(true),
                 (Some(_), None) => Some(false),
@@ -768,7 +906,12 @@ impl Differ<'_> {
                 },
             );
         }
-        let deprecated = |doc: &Value, schema: &Value| serde_json::json!({"deprecated": annotation(doc, schema, "deprecated") == Some(&Value::Bool(true))});
+        let deprecated = |doc: &Value, schema: &Value| {
+            serde_json::json!({
+                "deprecated": annotation(doc, schema, "deprecated") == Some(&Value::Bool(true)),
+                "x-sunset": annotation(doc, schema, "x-sunset").cloned().unwrap_or(Value::Null),
+            })
+        };
         let (a, b) = (deprecated(self.old, old), deprecated(self.new, new));
         self.deprecation(at, &a, &b);
     }
@@ -777,10 +920,11 @@ impl Differ<'_> {
     /// `writeOnly` ones only in requests (OpenAPI 3.1 §4.8.24.1, JSON Schema validation
     /// §9.4).
     fn visible(doc: &Value, property: &Value, d: Direction) -> bool {
-        let property = follow(doc, property, "").0;
+        // A `$ref`'s sibling says it as well as the target does.
+        let flag = |keyword: &str| annotation(doc, property, keyword) == Some(&Value::Bool(true));
         match d {
-            Direction::Request => property["readOnly"] != true,
-            Direction::Response => property["writeOnly"] != true,
+            Direction::Request => !flag("readOnly"),
+            Direction::Response => !flag("writeOnly"),
         }
     }
 
@@ -835,14 +979,26 @@ impl Differ<'_> {
                 } else {
                     reason.to_owned()
                 };
-                let old_property = follow(self.old, &old["properties"][name], "").0;
+                // Deprecation and sunset, read through the `$ref` and its siblings.
+                let raw = &old["properties"][name];
+                let mut marks = Map::new();
+                for keyword in ["deprecated", "x-sunset"] {
+                    if let Some(value) = annotation(self.old, raw, keyword) {
+                        marks.insert(keyword.to_owned(), value.clone());
+                    }
+                }
                 self.removed(
                     &here,
-                    old_property,
+                    &Value::Object(marks),
                     severity,
                     Rule::PropertyRemoved,
                     &reason,
                 );
+                // Where `additionalProperties` is a schema, the name is still constrained:
+                // by it now, not by the property's schema.
+                if let Some(extra) = new.get("additionalProperties").filter(|v| v.is_object()) {
+                    self.schema(d, &here, &old["properties"][name], extra);
+                }
                 continue;
             }
             match (old_required.contains(name), new_required.contains(name)) {
@@ -896,12 +1052,14 @@ impl Differ<'_> {
                 );
                 // An open request schema accepted the name already, under
                 // `additionalProperties`: the new property's schema may refuse what was sent.
-                if d == Direction::Request && !closed(old) {
-                    let allowed = old
-                        .get("additionalProperties")
-                        .filter(|v| v.is_object())
-                        .unwrap_or(anything());
-                    self.schema(d, &here, allowed, &new["properties"][name]);
+                let extra = old.get("additionalProperties").filter(|v| v.is_object());
+                if (d == Direction::Request && !closed(old)) || extra.is_some() {
+                    self.schema(
+                        d,
+                        &here,
+                        extra.unwrap_or(anything()),
+                        &new["properties"][name],
+                    );
                 }
             }
         }
@@ -1043,9 +1201,37 @@ impl Differ<'_> {
             let here = at.inside(&format!("/<{pattern}>"), &["patternProperties", pattern]);
             match (a, b) {
                 (Some(a), Some(b)) => self.schema(d, &here, a, b),
-                _ => {
-                    self.presence(d, at, "patternProperties", a, b);
-                }
+                // Names matching the pattern were refused by a closed schema and are allowed
+                // now (constrained by the pattern's schema), or the other way round.
+                (None, Some(_)) if closed(old) => self.by_direction(
+                    d,
+                    &here,
+                    EITHER,
+                    Rule::ConstraintChanged,
+                    format!("patternProperties {pattern:?}: names matching it were refused, now they are allowed as its schema says"),
+                ),
+                (Some(_), None) if closed(new) => self.by_direction(
+                    d,
+                    &here,
+                    EITHER,
+                    Rule::ConstraintChanged,
+                    format!("patternProperties {pattern:?} is gone: names matching it are refused now"),
+                ),
+                (None, Some(_)) => self.by_direction(
+                    d,
+                    &here,
+                    NARROWING,
+                    Rule::ConstraintAdded,
+                    format!("patternProperties {pattern:?} now constrains the properties whose names match it"),
+                ),
+                (Some(_), None) => self.by_direction(
+                    d,
+                    &here,
+                    WIDENING,
+                    Rule::ConstraintRemoved,
+                    format!("patternProperties {pattern:?} no longer constrains the properties whose names match it"),
+                ),
+                (None, None) => {}
             }
         }
         // Property names are strings: `{"type": "string"}` there constrains nothing.
@@ -1146,7 +1332,16 @@ impl Differ<'_> {
             self.schema(d, &here, &a, &b);
         }
         match (old.get("contains"), new.get("contains")) {
-            (Some(a), Some(b)) => self.schema(d, &at.inside("/<contains>", &["contains"]), a, b),
+            (Some(a), Some(b)) => {
+                // With `maxContains` (or `minContains: 0`), more matching items can fail the
+                // array: a change to `contains` counts both ways.
+                let counted = |schema: &Value| {
+                    schema.get("maxContains").is_some() || schema["minContains"] == 0
+                };
+                let mut here = at.inside("/<contains>", &["contains"]);
+                here.overlap |= counted(old) || counted(new);
+                self.schema(d, &here, a, b)
+            }
             (a, b) => {
                 self.presence(d, at, "contains", a, b);
             }
@@ -1335,12 +1530,17 @@ impl Differ<'_> {
                 );
             }
             (None, Some((keyword, branches))) => {
-                // Wrapped: the old schema (its union keyword aside) is one of the branches?
-                match branches
-                    .iter()
-                    .position(|b| self.equivalent(&without_unions(old), b))
-                {
+                // Wrapped: the old schema (its union keyword aside) became one of the branches.
+                let bare = without_unions(old);
+                match self.became(&bare, self.old, branches, self.new) {
                     Some(kept) => {
+                        let kept_at = at.with_pointers(
+                            at.old.clone(),
+                            join(&join(&at.new, keyword), &kept.to_string()),
+                        );
+                        if pure_union(new) {
+                            self.schema(d, &kept_at, &bare, &branches[kept]);
+                        }
                         for (index, branch) in
                             branches.iter().enumerate().filter(|(i, _)| *i != kept)
                         {
@@ -1369,11 +1569,17 @@ impl Differ<'_> {
                 }
             }
             (Some((keyword, branches)), None) => {
-                match branches
-                    .iter()
-                    .position(|b| self.equivalent(b, &without_unions(new)))
-                {
+                // Unwrapped: one of the branches became the new schema.
+                let bare = without_unions(new);
+                match self.became(&bare, self.new, branches, self.old) {
                     Some(kept) => {
+                        let kept_at = at.with_pointers(
+                            join(&join(&at.old, keyword), &kept.to_string()),
+                            at.new.clone(),
+                        );
+                        if pure_union(old) {
+                            self.schema(d, &kept_at, &branches[kept], &bare);
+                        }
                         for (index, branch) in
                             branches.iter().enumerate().filter(|(i, _)| *i != kept)
                         {
@@ -1404,6 +1610,33 @@ impl Differ<'_> {
                     ),
                 }
             }
+        }
+    }
+
+    /// Which of `branches` (in `branches_doc`) the schema `bare` (in `bare_doc`) corresponds
+    /// to: one it is equivalent to, else the only one of the same types.
+    fn became(
+        &self,
+        bare: &Value,
+        bare_doc: &Value,
+        branches: &[Value],
+        branches_doc: &Value,
+    ) -> Option<usize> {
+        let canonical_bare = canonical(bare_doc, bare, 0);
+        if let Some(same) = branches
+            .iter()
+            .position(|b| canonical(branches_doc, b, 0) == canonical_bare)
+        {
+            return Some(same);
+        }
+        let bare_types = effective_types(bare_doc, bare, 0)?;
+        let mut alike = branches.iter().enumerate().filter(|(_, b)| {
+            effective_types(branches_doc, unwrap(branches_doc, b, "").0, 0).as_ref()
+                == Some(&bare_types)
+        });
+        match (alike.next(), alike.next()) {
+            (Some((index, _)), None) => Some(index),
+            _ => None,
         }
     }
 
@@ -1492,8 +1725,9 @@ impl Differ<'_> {
             {
                 return Some(Value::String(value.clone()));
             }
-            let schema = follow(doc, branch, "").0;
-            match value_set(follow(doc, &schema["properties"][property], "").0) {
+            // A tag written in an `allOf` part counts: parts are merged first.
+            let schema = merge_all_of(doc, unwrap(doc, branch, "").0);
+            match value_set(unwrap(doc, &schema["properties"][property], "").0) {
                 Some(values) if values.len() == 1 => values.into_iter().next(),
                 _ => branch
                     .get("$ref")
@@ -1503,6 +1737,15 @@ impl Differ<'_> {
             }
         };
         let (pairs, removed, added) = self.match_parts(old_branches, new_branches, &key, false);
+        // A new branch whose tag an old branch has is not a new kind: it changes one.
+        let old_tags: Vec<Value> = old_branches
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| key(self.old, b, i))
+            .collect();
+        let reused: Vec<bool> = (0..new_branches.len())
+            .map(|j| key(self.new, &new_branches[j], j).is_some_and(|tag| old_tags.contains(&tag)))
+            .collect();
         // What is left pairs up in order when the types agree (an inline branch edited).
         let mut removed = removed;
         let mut added = added;
@@ -1566,7 +1809,19 @@ impl Differ<'_> {
         };
         for &j in &added {
             let here = at.with_pointers(join(&at.old, old_kw), pointer(&at.new, new_kw, j));
-            self.branch_added(d, &here, new, new_kw, &new_branches[j], j);
+            if reused[j] && d == Direction::Response {
+                self.push(
+                    &here,
+                    Breaking,
+                    Rule::UnionBranchAdded,
+                    format!(
+                        "{new_kw} branch {} has the tag of a kind clients know, with another shape: clients may receive it",
+                        branch_name(&new_branches[j], j)
+                    ),
+                );
+            } else {
+                self.branch_added(d, &here, new, new_kw, &new_branches[j], j);
+            }
             if new_kw == "oneOf"
                 && overlapping(self, j, &pairs.iter().map(|p| p.1).collect::<Vec<_>>())
             {

@@ -843,8 +843,10 @@ pub(crate) fn table() -> Vec<Row> {
             Breaking,
         ),
         // Composition by meaning.
+        // Parts that merge are compared merged (the constraint itself is reported); parts
+        // that collide (two values of one keyword) are matched part by part.
         row(
-            "request allOf part added",
+            "request allOf part added (merged: the bound)",
             vec![(
                 p(REQUEST, "/properties/size/allOf"),
                 Some(json!([{"minimum": 1}])),
@@ -853,6 +855,19 @@ pub(crate) fn table() -> Vec<Row> {
                 p(REQUEST, "/properties/size/allOf"),
                 Some(json!([{"minimum": 1}, {"maximum": 100}])),
             )],
+            Rule::BoundTightened,
+            Breaking,
+        ),
+        row(
+            "request allOf part added (parts that do not merge)",
+            vec![(
+                p(REQUEST, "/properties/size/allOf"),
+                Some(json!([{"minimum": 1}, {"minimum": 2}])),
+            )],
+            vec![(
+                p(REQUEST, "/properties/size/allOf"),
+                Some(json!([{"minimum": 1}, {"minimum": 2}, {"maximum": 100}])),
+            )],
             Rule::AllOfPartAdded,
             Breaking,
         ),
@@ -860,9 +875,12 @@ pub(crate) fn table() -> Vec<Row> {
             "response allOf part removed",
             vec![(
                 p(RESPONSE, "/properties/note/allOf"),
-                Some(json!([{"maxLength": 5}])),
+                Some(json!([{"maxLength": 5}, {"maxLength": 6}])),
             )],
-            vec![],
+            vec![(
+                p(RESPONSE, "/properties/note/allOf"),
+                Some(json!([{"maxLength": 6}])),
+            )],
             Rule::AllOfPartRemoved,
             Breaking,
         ),
@@ -1408,6 +1426,21 @@ fn equivalent_rewrites_report_nothing() {
                 Some(
                     json!({"anyOf": [{"type": "string"}, {"$ref": "#/components/schemas/Owner"}]}),
                 ),
+            )],
+        ),
+        (
+            "a schema split into allOf parts (properties moved into a part)",
+            vec![],
+            vec![(
+                RESPONSE,
+                Some(json!({"allOf": [
+                    {"type": "object", "required": ["id", "name"], "properties": {"id": {"type": "string"}, "name": {"type": "string"}}},
+                    {"required": ["status"], "properties": {
+                        "status": {"type": "string", "enum": ["on", "off"]},
+                        "note": {"type": "string"},
+                        "owner": {"$ref": "#/components/schemas/Owner"}
+                    }}
+                ]})),
             )],
         ),
         (
