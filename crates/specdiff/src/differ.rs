@@ -130,6 +130,11 @@ pub(crate) fn follow<'v>(doc: &'v Value, value: &'v Value, at: &str) -> (&'v Val
     (value, at)
 }
 
+/// The most places one change is reported at. A change in a schema that many paths reach
+/// (a recursive tree, a component used everywhere) would otherwise be listed once per path,
+/// and there can be exponentially many.
+pub(crate) const MAX_PLACES: usize = 16;
+
 pub(crate) const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
@@ -212,6 +217,9 @@ pub(crate) struct Differ<'a> {
     /// again (a shared component) is replayed, not compared again, so that documents whose
     /// components reference each other many ways take time linear in their pairs.
     pub(crate) memo: std::collections::HashMap<Visit, Vec<(Change, String)>>,
+    /// How many places each change (rule, class, pointers, reason) was reported at: a change
+    /// in a schema reached by many paths is reported at the first [`MAX_PLACES`].
+    pub(crate) reported: std::collections::HashMap<(Rule, Severity, String, String, String), usize>,
     /// `(old pointer, new pointer, direction)` being compared, so recursive schemas end.
     pub(crate) visiting: HashSet<Visit>,
 }
@@ -225,6 +233,7 @@ impl<'a> Differ<'a> {
             changes: Vec::new(),
             places: Vec::new(),
             memo: std::collections::HashMap::new(),
+            reported: std::collections::HashMap::new(),
             visiting: HashSet::new(),
         }
     }
@@ -244,9 +253,26 @@ impl<'a> Differ<'a> {
         rule: Rule,
         reason: impl Into<String>,
     ) {
-        let reason = reason.into();
-        self.places.push(at.path.clone());
-        self.changes.push(Change {
+        let mut reason = reason.into();
+        // In a `oneOf` branch that overlaps another, any change to what the branch accepts
+        // can change which values match exactly one branch: it counts both ways.
+        let severity = if at.overlap
+            && severity < Severity::Breaking
+            && !matches!(
+                rule,
+                Rule::Deprecated
+                    | Rule::DefaultChanged
+                    | Rule::RefTargetChanged
+                    | Rule::PlannedRemoval
+            ) {
+            reason.push_str(
+                " (in a oneOf branch that overlaps another, this can change which values match exactly one branch)",
+            );
+            Severity::Breaking
+        } else {
+            severity
+        };
+        let change = Change {
             severity,
             rule,
             location: at.location(),
@@ -258,7 +284,29 @@ impl<'a> Differ<'a> {
             } else {
                 reason
             },
-        });
+        };
+        self.record(change, at.path.clone());
+    }
+
+    /// Keeps a change found at `place` (the path inside its schema), unless it was already
+    /// reported at [`MAX_PLACES`] places.
+    pub(crate) fn record(&mut self, change: Change, place: String) {
+        let count = self
+            .reported
+            .entry((
+                change.rule,
+                change.severity,
+                change.old.clone(),
+                change.new.clone(),
+                change.reason.clone(),
+            ))
+            .or_default();
+        *count += 1;
+        if *count > MAX_PLACES {
+            return;
+        }
+        self.places.push(place);
+        self.changes.push(change);
     }
 
     /// A severity by direction: `(in a request, in a response)`.

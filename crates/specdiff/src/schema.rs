@@ -165,12 +165,18 @@ const ONE_SUBSCHEMA: &[&str] = &[
 /// A schema with its `$ref`s followed (to a depth: recursive schemas stop there), annotations
 /// dropped and sets sorted, so that two schemas that constrain alike compare equal.
 fn canonical(doc: &Value, value: &Value, depth: usize) -> Value {
-    let value = if depth < 8 {
+    // References are followed five levels down: enough to match parts and branches, and
+    // bounded on schemas whose components reference each other many ways.
+    let value = if depth < 5 {
         unwrap(doc, value, "").0
     } else {
         value
     };
-    let merged = merge_all_of(doc, value);
+    let merged = if depth < 5 {
+        merge_all_of(doc, value)
+    } else {
+        Cow::Borrowed(value)
+    };
     let Value::Object(map) = merged.as_ref() else {
         return match value {
             Value::Bool(true) => Value::Object(Map::new()),
@@ -257,6 +263,14 @@ fn unwrap<'v>(doc: &'v Value, value: &'v Value, at: &str) -> (&'v Value, String)
 /// keywords of parts keep the schema as it is. Comparing merged schemas lets a property move
 /// between the top level and a part without being reported as removed and added.
 fn merge_all_of<'v>(doc: &'v Value, schema: &'v Value) -> Cow<'v, Value> {
+    merge_all_of_within(doc, schema, 0)
+}
+
+/// [`merge_all_of`], through at most four levels of parts that have parts.
+fn merge_all_of_within<'v>(doc: &'v Value, schema: &'v Value, depth: usize) -> Cow<'v, Value> {
+    if depth > 4 {
+        return Cow::Borrowed(schema);
+    }
     let Some(parts) = schema.get("allOf").and_then(Value::as_array) else {
         return Cow::Borrowed(schema);
     };
@@ -282,7 +296,7 @@ fn merge_all_of<'v>(doc: &'v Value, schema: &'v Value) -> Cow<'v, Value> {
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     for part in parts {
-        let part = merge_all_of(doc, unwrap(doc, part, "").0);
+        let part = merge_all_of_within(doc, unwrap(doc, part, "").0, depth + 1);
         let Value::Object(part) = part.as_ref() else {
             return Cow::Borrowed(schema);
         };
@@ -525,11 +539,12 @@ impl Differ<'_> {
             // place.
             for (change, place) in done.clone() {
                 let path = format!("{}{place}", at.path);
-                self.places.push(path.clone());
-                self.changes.push(Change {
-                    location: At { path, ..at.clone() }.location(),
-                    ..change
-                });
+                let location = At {
+                    path: path.clone(),
+                    ..at.clone()
+                }
+                .location();
+                self.record(Change { location, ..change }, path);
             }
             return;
         }
@@ -1415,12 +1430,22 @@ impl Differ<'_> {
         let mut old_left: Vec<usize> = (0..old.len()).collect();
         let mut new_left: Vec<usize> = (0..new.len()).collect();
         let mut pairs = Vec::new();
+        // Each part's tag and canonical form once: comparing is then cheap for every pair.
+        let old_keys: Vec<Option<Value>> = old
+            .iter()
+            .enumerate()
+            .map(|(i, v)| key(self.old, v, i))
+            .collect();
+        let new_keys: Vec<Option<Value>> = new
+            .iter()
+            .enumerate()
+            .map(|(j, v)| key(self.new, v, j))
+            .collect();
+        let old_forms: Vec<Value> = old.iter().map(|v| canonical(self.old, v, 0)).collect();
+        let new_forms: Vec<Value> = new.iter().map(|v| canonical(self.new, v, 0)).collect();
         let passes: [&dyn Fn(usize, usize) -> bool; 3] = [
-            &|i, j| {
-                let a = key(self.old, &old[i], i);
-                a.is_some() && a == key(self.new, &new[j], j)
-            },
-            &|i, j| self.equivalent(&old[i], &new[j]),
+            &|i, j| old_keys[i].is_some() && old_keys[i] == new_keys[j],
+            &|i, j| old_forms[i] == new_forms[j],
             &|i, j| old[i].get("$ref").is_some() && old[i].get("$ref") == new[j].get("$ref"),
         ];
         for pass in passes {
