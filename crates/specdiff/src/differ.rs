@@ -185,6 +185,56 @@ fn paths_by_shape(doc: &Value) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The responses of a version that answer for `status` when it has no entry of its own: the
+/// range (`2XX`) or `default` that covers a code, or the codes a range (or `default`) is now
+/// written as.
+fn covering(responses: &Value, status: &str) -> Vec<String> {
+    let listed = keys(responses);
+    let range = |code: &str| code.len() == 3 && code[1..].eq_ignore_ascii_case("XX");
+    if status.len() == 3 && status.bytes().all(|b| b.is_ascii_digit()) {
+        if let Some(found) = listed
+            .iter()
+            .find(|k| range(k) && k.as_bytes()[0] == status.as_bytes()[0])
+        {
+            return vec![found.clone()];
+        }
+        return listed.into_iter().filter(|k| k == "default").collect();
+    }
+    if range(status) {
+        return listed
+            .into_iter()
+            .filter(|k| k.len() == 3 && k.as_bytes()[0] == status.as_bytes()[0] && !range(k))
+            .collect();
+    }
+    Vec::new()
+}
+
+/// The media types of two `content` maps, matched without regard to case and parameters
+/// (`application/json; charset=utf-8` is `application/json`, RFC 9110 §8.3.1): normalised
+/// name → (old key, new key).
+pub(crate) fn media_types(
+    old: &Value,
+    new: &Value,
+) -> BTreeMap<String, (Option<String>, Option<String>)> {
+    let normal = |key: &str| {
+        key.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    };
+    let mut found: BTreeMap<String, (Option<String>, Option<String>)> = BTreeMap::new();
+    for key in keys(old) {
+        let name = normal(&key);
+        found.entry(name).or_default().0 = Some(key);
+    }
+    for key in keys(new) {
+        let name = normal(&key);
+        found.entry(name).or_default().1 = Some(key);
+    }
+    found
+}
+
 /// The `YYYY-MM-DD` at the start of a date or date-time.
 fn date_of(text: &str) -> Option<&str> {
     let date = text.get(..10)?;
@@ -609,8 +659,28 @@ impl<'a> Differ<'a> {
             let explode = parameter["explode"].as_bool().unwrap_or(style == "form");
             (style, explode)
         };
-        let (old_schema, old_ptr) = follow(self.old, &old["schema"], &join(&at.old, "schema"));
-        let (new_schema, new_ptr) = follow(self.new, &new["schema"], &join(&at.new, "schema"));
+        // A parameter has a `schema`, or a `content` map of one media type whose schema
+        // describes the serialized value (OpenAPI 3.1 §4.8.12.2).
+        let schema_of = |parameter: &'_ Value, at: &str| -> (Value, String, bool) {
+            match parameter.get("schema") {
+                Some(schema) => (schema.clone(), join(at, "schema"), true),
+                None => parameter["content"]
+                    .as_object()
+                    .and_then(|content| content.iter().next())
+                    .map(|(media, body)| {
+                        (
+                            body["schema"].clone(),
+                            join(&join(&join(at, "content"), media), "schema"),
+                            false,
+                        )
+                    })
+                    .unwrap_or((Value::Null, join(at, "schema"), true)),
+            }
+        };
+        let (old_raw, old_at, old_text) = schema_of(old, &at.old);
+        let (new_raw, new_at, new_text) = schema_of(new, &at.new);
+        let (old_schema, old_ptr) = follow(self.old, &old_raw, &old_at);
+        let (new_schema, new_ptr) = follow(self.new, &new_raw, &new_at);
         let structured = |schema: &Value| {
             crate::schema::types(schema)
                 .is_some_and(|types| types.contains("array") || types.contains("object"))
@@ -630,7 +700,8 @@ impl<'a> Differ<'a> {
             );
         }
         let mut here = at.with_pointers(old_ptr, new_ptr);
-        here.text = true;
+        // Values are text, unless a media type (JSON, say) says how they are written.
+        here.text = old_text && new_text;
         let is_array = |schema: &Value| {
             crate::schema::types(schema)
                 .is_some_and(|types| types.len() == 1 && types.contains("array"))
@@ -736,37 +807,40 @@ impl<'a> Differ<'a> {
                     );
                 }
                 let (old_content, new_content) = (&old["content"], &new["content"]);
-                for media in keys(old_content) {
+                for (media, (old_key, new_key)) in media_types(old_content, new_content) {
                     let media_at = At {
                         base: format!("{} {media}", here.base),
-                        ..here.inside("", &["content", &media])
+                        old: join(
+                            &join(&here.old, "content"),
+                            old_key.as_deref().unwrap_or(&media),
+                        ),
+                        new: join(
+                            &join(&here.new, "content"),
+                            new_key.as_deref().unwrap_or(&media),
+                        ),
+                        ..here.clone()
                     };
-                    match new_content.get(&media) {
-                        None => self.push(
+                    match (old_key, new_key) {
+                        (Some(_), None) => self.push(
                             &media_at,
                             Severity::Breaking,
                             Rule::RequestMediaTypeRemoved,
                             "callers sending it now fail",
                         ),
-                        Some(new_media) => self.media_schema(
+                        (None, Some(_)) => self.push(
+                            &media_at,
+                            Severity::Compatible,
+                            Rule::RequestMediaTypeAdded,
+                            "another way to send the body",
+                        ),
+                        (Some(old_key), Some(new_key)) => self.media_schema(
                             Direction::Request,
                             &media_at,
-                            &old_content[&media],
-                            new_media,
+                            &old_content[&old_key],
+                            &new_content[&new_key],
                         ),
+                        (None, None) => {}
                     }
-                }
-                for media in keys(new_content).difference(&keys(old_content)) {
-                    let media_at = At {
-                        base: format!("{} {media}", here.base),
-                        ..here.inside("", &["content", media])
-                    };
-                    self.push(
-                        &media_at,
-                        Severity::Compatible,
-                        Rule::RequestMediaTypeAdded,
-                        "another way to send the body",
-                    );
                 }
             }
             (false, false) => {}
@@ -779,63 +853,103 @@ impl<'a> Differ<'a> {
             let success = status.starts_with('2') || status.starts_with('3');
             let here = At::new(base.clone(), join(&at.old, status), join(&at.new, status));
             match (old.get(status), new.get(status)) {
-                (Some(_), None) if success => self.push(
-                    &here,
-                    Severity::Breaking,
-                    Rule::SuccessStatusRemoved,
-                    "clients expecting it get something else",
-                ),
-                (Some(_), None) => self.push(
-                    &here,
-                    Severity::Compatible,
-                    Rule::ErrorStatusRemoved,
-                    "clients no longer receive this error",
-                ),
-                (None, Some(_)) => self.push(
-                    &here,
-                    Severity::PossiblyBreaking,
-                    Rule::StatusAdded,
-                    "clients generated from the old spec do not expect it",
-                ),
-                (Some(old_response), Some(new_response)) => {
-                    let (old_response, old_ptr) = follow(self.old, old_response, &here.old);
-                    let (new_response, new_ptr) = follow(self.new, new_response, &here.new);
-                    let here = At::new(base, old_ptr, new_ptr);
-                    self.response_headers(
-                        &here,
-                        &old_response["headers"],
-                        &new_response["headers"],
-                    );
-                    let (old_content, new_content) =
-                        (&old_response["content"], &new_response["content"]);
-                    for media in keys(old_content).union(&keys(new_content)) {
-                        let media_at = At {
-                            base: format!("{} {media}", here.base),
-                            ..here.inside("", &["content", media])
-                        };
-                        match (old_content.get(media), new_content.get(media)) {
-                            (Some(_), None) => self.push(
-                                &media_at,
+                (Some(old_response), None) => {
+                    // A code still covered by a range (`2XX`) or `default` of the new version,
+                    // or a range whose codes the new version lists one by one, is compared
+                    // with what covers it (OpenAPI 3.1 §4.8.16.2).
+                    let covers = covering(new, status);
+                    if covers.is_empty() {
+                        if success {
+                            self.push(
+                                &here,
                                 Severity::Breaking,
-                                Rule::ResponseMediaTypeRemoved,
-                                "clients parsing it get another media type",
-                            ),
-                            (None, Some(_)) => self.push(
-                                &media_at,
-                                Severity::PossiblyBreaking,
-                                Rule::ResponseMediaTypeAdded,
-                                "clients may receive a media type they do not parse",
-                            ),
-                            (Some(old_media), Some(new_media)) => self.media_schema(
-                                Direction::Response,
-                                &media_at,
-                                old_media,
-                                new_media,
-                            ),
-                            (None, None) => {}
+                                Rule::SuccessStatusRemoved,
+                                "clients expecting it get something else",
+                            );
+                        } else {
+                            self.push(
+                                &here,
+                                Severity::Compatible,
+                                Rule::ErrorStatusRemoved,
+                                "clients no longer receive this error",
+                            );
                         }
                     }
+                    for cover in covers {
+                        let here = At::new(
+                            format!("{base} (now {cover})"),
+                            join(&at.old, status),
+                            join(&at.new, &cover),
+                        );
+                        self.response(&here, old_response, &new[&cover]);
+                    }
                 }
+                (None, Some(new_response)) => {
+                    let covers = covering(old, status);
+                    if covers.is_empty() {
+                        self.push(
+                            &here,
+                            Severity::PossiblyBreaking,
+                            Rule::StatusAdded,
+                            "clients generated from the old spec do not expect it",
+                        );
+                    }
+                    for cover in covers {
+                        let here = At::new(
+                            format!("{base} (was {cover})"),
+                            join(&at.old, &cover),
+                            join(&at.new, status),
+                        );
+                        self.response(&here, &old[&cover], new_response);
+                    }
+                }
+                (Some(old_response), Some(new_response)) => {
+                    self.response(&here, old_response, new_response)
+                }
+                (None, None) => {}
+            }
+        }
+    }
+
+    /// One response in both versions: headers and media types.
+    fn response(&mut self, here: &At, old_response: &Value, new_response: &Value) {
+        let (old_response, old_ptr) = follow(self.old, old_response, &here.old);
+        let (new_response, new_ptr) = follow(self.new, new_response, &here.new);
+        let here = At::new(here.base.clone(), old_ptr, new_ptr);
+        self.response_headers(&here, &old_response["headers"], &new_response["headers"]);
+        let (old_content, new_content) = (&old_response["content"], &new_response["content"]);
+        for (media, (old_key, new_key)) in media_types(old_content, new_content) {
+            let media_at = At {
+                base: format!("{} {media}", here.base),
+                old: join(
+                    &join(&here.old, "content"),
+                    old_key.as_deref().unwrap_or(&media),
+                ),
+                new: join(
+                    &join(&here.new, "content"),
+                    new_key.as_deref().unwrap_or(&media),
+                ),
+                ..here.clone()
+            };
+            match (old_key, new_key) {
+                (Some(_), None) => self.push(
+                    &media_at,
+                    Severity::Breaking,
+                    Rule::ResponseMediaTypeRemoved,
+                    "clients parsing it get another media type",
+                ),
+                (None, Some(_)) => self.push(
+                    &media_at,
+                    Severity::PossiblyBreaking,
+                    Rule::ResponseMediaTypeAdded,
+                    "clients may receive a media type they do not parse",
+                ),
+                (Some(old_key), Some(new_key)) => self.media_schema(
+                    Direction::Response,
+                    &media_at,
+                    &old_content[&old_key],
+                    &new_content[&new_key],
+                ),
                 (None, None) => {}
             }
         }
@@ -1060,18 +1174,56 @@ impl<'a> Differ<'a> {
                 (Some(old_item), Some(new_item)) => {
                     let (old_item, old_ptr) = follow(old, old_item, &ptr);
                     let (new_item, new_ptr) = follow(new, new_item, &ptr);
-                    let body_at = At::new(format!("{} payload", here.base), old_ptr, new_ptr).key("post");
-                    self.deprecation(&here, &old_item["post"], &new_item["post"]);
-                    let (old_body, old_ptr) = follow(old, &old_item["post"]["requestBody"], &join(&body_at.old, "requestBody"));
-                    let (new_body, new_ptr) = follow(new, &new_item["post"]["requestBody"], &join(&body_at.new, "requestBody"));
-                    let body_at = At { old: old_ptr, new: new_ptr, ..body_at };
-                    let media = body_at.key("content").key("application/json");
-                    self.media_schema(
-                        Direction::Response,
-                        &media,
-                        &old_body["content"]["application/json"],
-                        &new_body["content"]["application/json"],
-                    );
+                    // Every operation of the webhook's path item, with every media type.
+                    for method in METHODS {
+                        let (Some(old_op), Some(new_op)) = (old_item.get(*method), new_item.get(*method)) else {
+                            continue;
+                        };
+                        let shown = if *method == "post" {
+                            format!("{} payload", here.base)
+                        } else {
+                            format!("{} {} payload", here.base, method.to_uppercase())
+                        };
+                        let op_at = At::new(shown, join(&old_ptr, method), join(&new_ptr, method));
+                        self.deprecation(&here, old_op, new_op);
+                        let (old_body, old_body_ptr) = follow(old, &old_op["requestBody"], &join(&op_at.old, "requestBody"));
+                        let (new_body, new_body_ptr) = follow(new, &new_op["requestBody"], &join(&op_at.new, "requestBody"));
+                        let (old_content, new_content) = (&old_body["content"], &new_body["content"]);
+                        for (media, (old_key, new_key)) in media_types(old_content, new_content) {
+                            // The one JSON payload keeps its short location; others name theirs.
+                            let base = if media == "application/json" {
+                                op_at.base.clone()
+                            } else {
+                                format!("{} {media}", op_at.base)
+                            };
+                            let media_at = At::new(
+                                base,
+                                join(&join(&old_body_ptr, "content"), old_key.as_deref().unwrap_or(&media)),
+                                join(&join(&new_body_ptr, "content"), new_key.as_deref().unwrap_or(&media)),
+                            );
+                            match (old_key, new_key) {
+                                (Some(_), None) => self.push(
+                                    &media_at,
+                                    Severity::Breaking,
+                                    Rule::ResponseMediaTypeRemoved,
+                                    "receivers parsing it get another media type",
+                                ),
+                                (None, Some(_)) => self.push(
+                                    &media_at,
+                                    Severity::PossiblyBreaking,
+                                    Rule::ResponseMediaTypeAdded,
+                                    "receivers may get a media type they do not parse",
+                                ),
+                                (Some(old_key), Some(new_key)) => self.media_schema(
+                                    Direction::Response,
+                                    &media_at,
+                                    &old_content[&old_key],
+                                    &new_content[&new_key],
+                                ),
+                                (None, None) => {}
+                            }
+                        }
+                    }
                 }
                 (None, None) => {}
             }

@@ -1557,7 +1557,10 @@ impl Differ<'_> {
             (None, Some((keyword, branches))) => {
                 // Wrapped: the old schema (its union keyword aside) became one of the branches.
                 let bare = without_unions(old);
-                match self.became(&bare, self.old, branches, self.new) {
+                // Beside other keywords, the union narrows them unless a branch allows all
+                // the old schema did; alone, it is compared with the branch it replaced.
+                let alone = pure_union(new);
+                match self.became(&bare, self.old, branches, self.new, alone) {
                     Some(kept) => {
                         let kept_at = at.with_pointers(
                             at.old.clone(),
@@ -1581,7 +1584,7 @@ impl Differ<'_> {
                             }
                         }
                     }
-                    None => self.by_direction(
+                    None if alone => self.by_direction(
                         d,
                         &at.key(keyword),
                         EITHER,
@@ -1591,12 +1594,20 @@ impl Differ<'_> {
                             branches.len()
                         ),
                     ),
+                    None => self.by_direction(
+                        d,
+                        &at.key(keyword),
+                        NARROWING,
+                        Rule::ConstraintAdded,
+                        format!("a {keyword} of {} branches now applies too", branches.len()),
+                    ),
                 }
             }
             (Some((keyword, branches)), None) => {
                 // Unwrapped: one of the branches became the new schema.
                 let bare = without_unions(new);
-                match self.became(&bare, self.new, branches, self.old) {
+                let alone = pure_union(old);
+                match self.became(&bare, self.new, branches, self.old, alone) {
                     Some(kept) => {
                         let kept_at = at.with_pointers(
                             join(&join(&at.old, keyword), &kept.to_string()),
@@ -1623,7 +1634,7 @@ impl Differ<'_> {
                             );
                         }
                     }
-                    None => self.by_direction(
+                    None if alone => self.by_direction(
                         d,
                         &at.key(keyword),
                         EITHER,
@@ -1633,19 +1644,30 @@ impl Differ<'_> {
                             branches.len()
                         ),
                     ),
+                    None => self.by_direction(
+                        d,
+                        &at.key(keyword),
+                        WIDENING,
+                        Rule::ConstraintRemoved,
+                        format!(
+                            "the {keyword} of {} branches no longer applies",
+                            branches.len()
+                        ),
+                    ),
                 }
             }
         }
     }
 
     /// Which of `branches` (in `branches_doc`) the schema `bare` (in `bare_doc`) corresponds
-    /// to: one it is equivalent to, else the only one of the same types.
+    /// to: one it is equivalent to, else (`by_type`) the only one of the same types.
     fn became(
         &self,
         bare: &Value,
         bare_doc: &Value,
         branches: &[Value],
         branches_doc: &Value,
+        by_type: bool,
     ) -> Option<usize> {
         let canonical_bare = canonical(bare_doc, bare, 0);
         if let Some(same) = branches
@@ -1653,6 +1675,9 @@ impl Differ<'_> {
             .position(|b| canonical(branches_doc, b, 0) == canonical_bare)
         {
             return Some(same);
+        }
+        if !by_type {
+            return None;
         }
         let bare_types = effective_types(bare_doc, bare, 0)?;
         let mut alike = branches.iter().enumerate().filter(|(_, b)| {
