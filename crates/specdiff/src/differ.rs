@@ -256,6 +256,12 @@ pub(crate) struct Visit {
     pub(crate) overlap: bool,
 }
 
+/// What a media type gone or new means where it is: the rule, class and reason of each.
+struct MediaRules {
+    gone: (Rule, Severity, &'static str),
+    added: (Rule, Severity, &'static str),
+}
+
 pub(crate) struct Differ<'a> {
     pub(crate) old: &'a Value,
     pub(crate) new: &'a Value,
@@ -733,6 +739,50 @@ impl<'a> Differ<'a> {
         self.schema(Direction::Request, &here, old_schema, new_schema);
     }
 
+    /// The media types of a `content` map in both versions (`here` points at what holds the
+    /// map): each one gone or new, as `rules` say, or its schemas compared. `label` gives the
+    /// location of a media type.
+    fn contents(
+        &mut self,
+        direction: Direction,
+        here: &At,
+        (old_content, new_content): (&Value, &Value),
+        label: &dyn Fn(&str) -> String,
+        rules: &MediaRules,
+    ) {
+        for (media, (old_key, new_key)) in media_types(old_content, new_content) {
+            let media_at = At {
+                base: label(&media),
+                old: join(
+                    &join(&here.old, "content"),
+                    old_key.as_deref().unwrap_or(&media),
+                ),
+                new: join(
+                    &join(&here.new, "content"),
+                    new_key.as_deref().unwrap_or(&media),
+                ),
+                ..here.clone()
+            };
+            match (old_key, new_key) {
+                (Some(_), None) => {
+                    let (rule, severity, reason) = rules.gone;
+                    self.push(&media_at, severity, rule, reason);
+                }
+                (None, Some(_)) => {
+                    let (rule, severity, reason) = rules.added;
+                    self.push(&media_at, severity, rule, reason);
+                }
+                (Some(old_key), Some(new_key)) => self.media_schema(
+                    direction,
+                    &media_at,
+                    &old_content[&old_key],
+                    &new_content[&new_key],
+                ),
+                (None, None) => {}
+            }
+        }
+    }
+
     /// A media type's schema in both versions, or the schema appearing or vanishing.
     fn media_schema(&mut self, direction: Direction, at: &At, old: &Value, new: &Value) {
         let here = at.key("schema");
@@ -807,41 +857,25 @@ impl<'a> Differ<'a> {
                     );
                 }
                 let (old_content, new_content) = (&old["content"], &new["content"]);
-                for (media, (old_key, new_key)) in media_types(old_content, new_content) {
-                    let media_at = At {
-                        base: format!("{} {media}", here.base),
-                        old: join(
-                            &join(&here.old, "content"),
-                            old_key.as_deref().unwrap_or(&media),
-                        ),
-                        new: join(
-                            &join(&here.new, "content"),
-                            new_key.as_deref().unwrap_or(&media),
-                        ),
-                        ..here.clone()
-                    };
-                    match (old_key, new_key) {
-                        (Some(_), None) => self.push(
-                            &media_at,
-                            Severity::Breaking,
+                let label = |media: &str| format!("{} {media}", here.base);
+                self.contents(
+                    Direction::Request,
+                    &here,
+                    (old_content, new_content),
+                    &label,
+                    &MediaRules {
+                        gone: (
                             Rule::RequestMediaTypeRemoved,
+                            Severity::Breaking,
                             "callers sending it now fail",
                         ),
-                        (None, Some(_)) => self.push(
-                            &media_at,
-                            Severity::Compatible,
+                        added: (
                             Rule::RequestMediaTypeAdded,
+                            Severity::Compatible,
                             "another way to send the body",
                         ),
-                        (Some(old_key), Some(new_key)) => self.media_schema(
-                            Direction::Request,
-                            &media_at,
-                            &old_content[&old_key],
-                            &new_content[&new_key],
-                        ),
-                        (None, None) => {}
-                    }
-                }
+                    },
+                );
             }
             (false, false) => {}
         }
@@ -918,41 +952,25 @@ impl<'a> Differ<'a> {
         let here = At::new(here.base.clone(), old_ptr, new_ptr);
         self.response_headers(&here, &old_response["headers"], &new_response["headers"]);
         let (old_content, new_content) = (&old_response["content"], &new_response["content"]);
-        for (media, (old_key, new_key)) in media_types(old_content, new_content) {
-            let media_at = At {
-                base: format!("{} {media}", here.base),
-                old: join(
-                    &join(&here.old, "content"),
-                    old_key.as_deref().unwrap_or(&media),
-                ),
-                new: join(
-                    &join(&here.new, "content"),
-                    new_key.as_deref().unwrap_or(&media),
-                ),
-                ..here.clone()
-            };
-            match (old_key, new_key) {
-                (Some(_), None) => self.push(
-                    &media_at,
-                    Severity::Breaking,
+        let label = |media: &str| format!("{} {media}", here.base);
+        self.contents(
+            Direction::Response,
+            &here,
+            (old_content, new_content),
+            &label,
+            &MediaRules {
+                gone: (
                     Rule::ResponseMediaTypeRemoved,
+                    Severity::Breaking,
                     "clients parsing it get another media type",
                 ),
-                (None, Some(_)) => self.push(
-                    &media_at,
-                    Severity::PossiblyBreaking,
+                added: (
                     Rule::ResponseMediaTypeAdded,
+                    Severity::PossiblyBreaking,
                     "clients may receive a media type they do not parse",
                 ),
-                (Some(old_key), Some(new_key)) => self.media_schema(
-                    Direction::Response,
-                    &media_at,
-                    &old_content[&old_key],
-                    &new_content[&new_key],
-                ),
-                (None, None) => {}
-            }
-        }
+            },
+        );
     }
 
     fn response_headers(&mut self, at: &At, old: &Value, new: &Value) {
@@ -1189,40 +1207,25 @@ impl<'a> Differ<'a> {
                         let (old_body, old_body_ptr) = follow(old, &old_op["requestBody"], &join(&op_at.old, "requestBody"));
                         let (new_body, new_body_ptr) = follow(new, &new_op["requestBody"], &join(&op_at.new, "requestBody"));
                         let (old_content, new_content) = (&old_body["content"], &new_body["content"]);
-                        for (media, (old_key, new_key)) in media_types(old_content, new_content) {
-                            // The one JSON payload keeps its short location; others name theirs.
-                            let base = if media == "application/json" {
+                        // The one JSON payload keeps its short location; others name theirs.
+                        let label = |media: &str| {
+                            if media == "application/json" {
                                 op_at.base.clone()
                             } else {
                                 format!("{} {media}", op_at.base)
-                            };
-                            let media_at = At::new(
-                                base,
-                                join(&join(&old_body_ptr, "content"), old_key.as_deref().unwrap_or(&media)),
-                                join(&join(&new_body_ptr, "content"), new_key.as_deref().unwrap_or(&media)),
-                            );
-                            match (old_key, new_key) {
-                                (Some(_), None) => self.push(
-                                    &media_at,
-                                    Severity::Breaking,
-                                    Rule::ResponseMediaTypeRemoved,
-                                    "receivers parsing it get another media type",
-                                ),
-                                (None, Some(_)) => self.push(
-                                    &media_at,
-                                    Severity::PossiblyBreaking,
-                                    Rule::ResponseMediaTypeAdded,
-                                    "receivers may get a media type they do not parse",
-                                ),
-                                (Some(old_key), Some(new_key)) => self.media_schema(
-                                    Direction::Response,
-                                    &media_at,
-                                    &old_content[&old_key],
-                                    &new_content[&new_key],
-                                ),
-                                (None, None) => {}
                             }
-                        }
+                        };
+                        let body_at = At::new(op_at.base.clone(), old_body_ptr, new_body_ptr);
+                        self.contents(
+                            Direction::Response,
+                            &body_at,
+                            (old_content, new_content),
+                            &label,
+                            &MediaRules {
+                                gone: (Rule::ResponseMediaTypeRemoved, Severity::Breaking, "receivers parsing it get another media type"),
+                                added: (Rule::ResponseMediaTypeAdded, Severity::PossiblyBreaking, "receivers may get a media type they do not parse"),
+                            },
+                        );
                     }
                 }
                 (None, None) => {}

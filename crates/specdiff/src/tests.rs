@@ -1082,6 +1082,137 @@ pub(crate) fn table() -> Vec<Row> {
             Rule::OperationRemoved,
             Breaking,
         ),
+        // Found by the review of the comparison, each with its pair.
+        row(
+            "response property widened while it moves into an allOf part",
+            vec![],
+            vec![
+                (p(RESPONSE, "/properties/note"), None),
+                (
+                    p(RESPONSE, "/allOf"),
+                    Some(json!([{"properties": {"note": {"type": ["string", "integer"]}}}])),
+                ),
+            ],
+            Rule::TypeWidened,
+            Breaking,
+        ),
+        row(
+            "OAuth scope added to a requirement",
+            vec![(
+                "/paths/~1things/post/security",
+                Some(json!([{"bearer": ["read"]}])),
+            )],
+            vec![(
+                "/paths/~1things/post/security",
+                Some(json!([{"bearer": ["read", "write"]}])),
+            )],
+            Rule::SecurityTightened,
+            Breaking,
+        ),
+        row(
+            "credentials offered where anonymous callers stay welcome",
+            vec![],
+            vec![(
+                "/paths/~1things/get/security",
+                Some(json!([{}, {"key": []}])),
+            )],
+            Rule::SecurityRelaxed,
+            Compatible,
+        ),
+        row(
+            "response union branch reusing a known tag",
+            vec![(
+                p(RESPONSE, "/properties/owner"),
+                Some(json!({
+                    "oneOf": [
+                        {"type": "object", "required": ["kind"], "properties": {"kind": {"const": "card"}, "n": {"type": "string"}}},
+                        {"type": "object", "required": ["kind"], "properties": {"kind": {"const": "bank"}}}
+                    ],
+                    "discriminator": {"propertyName": "kind"}
+                })),
+            )],
+            vec![(
+                p(RESPONSE, "/properties/owner"),
+                Some(json!({
+                    "oneOf": [
+                        {"type": "object", "required": ["kind"], "properties": {"kind": {"const": "card"}, "n": {"type": "string"}}},
+                        {"type": "object", "required": ["kind"], "properties": {"kind": {"const": "bank"}}},
+                        {"type": "object", "required": ["kind"], "properties": {"kind": {"const": "card"}, "n": {"type": "integer"}}}
+                    ],
+                    "discriminator": {"propertyName": "kind"}
+                })),
+            )],
+            Rule::UnionBranchAdded,
+            Breaking,
+        ),
+        row(
+            "request minContains 0 removed (the default is 1)",
+            vec![(
+                p(REQUEST, "/properties/tags"),
+                Some(json!({"type": "array", "contains": {"type": "string"}, "minContains": 0})),
+            )],
+            vec![(
+                p(REQUEST, "/properties/tags"),
+                Some(json!({"type": "array", "contains": {"type": "string"}})),
+            )],
+            Rule::BoundTightened,
+            Breaking,
+        ),
+        row(
+            "response property removed where additionalProperties is a schema",
+            vec![
+                (
+                    p(RESPONSE, "/properties/count"),
+                    Some(json!({"type": "integer"})),
+                ),
+                (
+                    p(RESPONSE, "/additionalProperties"),
+                    Some(json!({"type": "string"})),
+                ),
+            ],
+            vec![(
+                p(RESPONSE, "/additionalProperties"),
+                Some(json!({"type": "string"})),
+            )],
+            Rule::TypeChanged,
+            Breaking,
+        ),
+        row(
+            "readOnly beside a $ref dropped from a required request property",
+            vec![
+                (
+                    p(REQUEST, "/properties/owner"),
+                    Some(json!({"$ref": "#/components/schemas/Owner", "readOnly": true})),
+                ),
+                (p(REQUEST, "/required/1"), Some(json!("owner"))),
+            ],
+            vec![
+                (
+                    p(REQUEST, "/properties/owner"),
+                    Some(json!({"$ref": "#/components/schemas/Owner"})),
+                ),
+                (p(REQUEST, "/required/1"), Some(json!("owner"))),
+            ],
+            Rule::RequiredPropertyAdded,
+            Breaking,
+        ),
+        row(
+            "query parameter given by content changes its schema",
+            vec![(
+                "/paths/~1things/get/parameters",
+                Some(
+                    json!([{"name": "f", "in": "query", "content": {"application/json": {"schema": {"type": "object", "properties": {"a": {"type": "string"}}}}}}]),
+                ),
+            )],
+            vec![(
+                "/paths/~1things/get/parameters",
+                Some(
+                    json!([{"name": "f", "in": "query", "content": {"application/json": {"schema": {"type": "object", "properties": {"a": {"type": "integer"}}}}}}]),
+                ),
+            )],
+            Rule::TypeChanged,
+            Breaking,
+        ),
     ]
 }
 
@@ -1442,6 +1573,25 @@ fn equivalent_rewrites_report_nothing() {
                     }}
                 ]})),
             )],
+        ),
+        (
+            "a status written as its range",
+            vec![],
+            vec![
+                ("/paths/~1things/get/responses/200", None),
+                ("/paths/~1things/get/responses/2XX", Some(base()["paths"]["/things"]["get"]["responses"]["200"].clone())),
+            ],
+        ),
+        (
+            "a media type written with another case and a charset",
+            vec![],
+            vec![
+                ("/paths/~1things/post/responses/404/content/application~1json", None),
+                (
+                    "/paths/~1things/post/responses/404/content/Application~1JSON; charset=utf-8",
+                    Some(base()["paths"]["/things"]["post"]["responses"]["404"]["content"]["application/json"].clone()),
+                ),
+            ],
         ),
         (
             "allOf parts reordered",
