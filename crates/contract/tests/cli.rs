@@ -1208,3 +1208,77 @@ async fn the_proxy_command_stops_after_max_requests_with_its_reports() {
     std::fs::remove_dir_all(&dir).expect("clean up");
     sandbox.stop().await;
 }
+
+/// `diff --today` takes a date and nothing else; a sunset judged on it turns a removal into a
+/// planned one.
+#[test]
+fn diff_today_is_a_date_and_judges_sunsets() {
+    let (status, _, stderr) = cli(&[
+        "diff",
+        "spec/openapi.json",
+        "spec/openapi.json",
+        "--today",
+        "2026-13-01",
+    ]);
+    assert_eq!(status, 2, "{stderr}");
+    assert!(stderr.contains("expected a date as YYYY-MM-DD"), "{stderr}");
+
+    let dir = std::env::temp_dir().join(format!("contract-sunset-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut old: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("spec/openapi.json")).expect("spec"),
+    )
+    .expect("json");
+    let new = {
+        let mut new = old.clone();
+        new["paths"]["/v1/users"]
+            .as_object_mut()
+            .expect("path")
+            .remove("get");
+        new
+    };
+    old["paths"]["/v1/users"]["get"]["deprecated"] = serde_json::json!(true);
+    old["paths"]["/v1/users"]["get"]["x-sunset"] = serde_json::json!("2026-06-30");
+    let (old_path, new_path) = (dir.join("old.json"), dir.join("new.json"));
+    std::fs::write(&old_path, old.to_string()).expect("write");
+    std::fs::write(&new_path, new.to_string()).expect("write");
+    let (old_arg, new_arg) = (
+        old_path.display().to_string(),
+        new_path.display().to_string(),
+    );
+    let (status, stdout, _) = cli(&[
+        "diff",
+        &old_arg,
+        &new_arg,
+        "--today",
+        "2026-07-01",
+        "--fail-on",
+        "breaking",
+    ]);
+    assert_eq!(status, 0, "{stdout}");
+    assert!(stdout.contains("planned-removal"), "{stdout}");
+    let (status, stdout, _) = cli(&[
+        "diff",
+        &old_arg,
+        &new_arg,
+        "--today",
+        "2026-06-29",
+        "--fail-on",
+        "breaking",
+    ]);
+    assert_eq!(status, 1, "before the sunset the removal breaks: {stdout}");
+    assert!(stdout.contains("operation-removed"), "{stdout}");
+    let (status, _, _) = cli(&[
+        "diff",
+        &old_arg,
+        &new_arg,
+        "--today",
+        "2026-07-01",
+        "--planned-removal",
+        "breaking",
+        "--fail-on",
+        "breaking",
+    ]);
+    assert_eq!(status, 1, "--planned-removal breaking makes it fail");
+    let _ = std::fs::remove_dir_all(&dir);
+}
