@@ -1,4 +1,5 @@
-//! Direction-aware comparison of two OpenAPI 3.1 documents.
+//! Direction-aware, semantic comparison of two OpenAPI 3.1 documents (3.0 ones are read in
+//! 3.1 terms by [`normalize`]).
 //!
 //! Every change between an old and a new version of a spec is classified from the point of
 //! view of the partners who built against the old one:
@@ -9,8 +10,12 @@
 //!   send only what old clients understand: widening breaks (or possibly breaks), narrowing
 //!   is compatible.
 //!
-//! Schemas are followed through `$ref`s on both sides. Each [`Change`] carries its rule, its
-//! [`Severity`], where it is and a one-line reason. [`Rule::ALL`] lists every rule.
+//! Schemas are compared by meaning, keyword by keyword of JSON Schema 2020-12 (module
+//! `schema`), through `$ref`s on both sides; the rest of the document by its parts (module
+//! `differ`). Each [`Change`] carries its rule, its [`Severity`], where it is (a readable
+//! location and a JSON pointer in each document) and a one-line reason. [`Rule::ALL`] lists
+//! every rule; the doc comment of [`Rule`] states the policy. A property test (module
+//! `soundness`) checks the classification against values sampled from random schema pairs.
 
 use std::fmt;
 
