@@ -444,9 +444,10 @@ fn versioning_page(subject: &Subject) -> Result<String> {
          parameter and header values are text, so `string` holds every number and boolean. \
          A `$ref` and an identical inline schema are the same schema; `allOf` parts and \
          `oneOf`/`anyOf` branches are matched by discriminator value and content, not by \
-         position. Removing something `deprecated` after its `x-sunset` date is a planned \
-         removal, possibly-breaking by default (`--planned-removal` sets the class, `--today` \
-         the date).\n\n\
+         position. Removing something `deprecated` on or after its `x-sunset` date (`YYYY-MM-DD`) is \
+         a planned removal, possibly-breaking by default (`--planned-removal` sets the class, \
+         `--today` the date); the release gate judges no sunset as passed. Documents are read \
+         whole: `$ref`s must point inside the document (`#/…`); bundle a multi-file spec first.\n\n\
          | rule | what it detects | in a request | in a response or webhook payload |\n|---|---|---|---|\n",
     );
     for rule in balampay_specdiff::Rule::ALL {

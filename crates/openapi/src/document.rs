@@ -81,11 +81,15 @@ pub enum LoadError {
         /// Where the text came from.
         origin: String,
     },
-    /// The document has no `openapi` field.
-    #[error("read {origin}: no `openapi` version at /openapi")]
+    /// The document has no `openapi` field, or one that is not a string. A Swagger 2.0
+    /// document (`"swagger": "2.0"`) is named as such.
+    #[error("read {origin}: {}", no_version_reason(.found))]
     NoVersion {
         /// Where the text came from.
         origin: String,
+        /// What stands in place of a version: `swagger 2.0`, or the JSON of a non-string
+        /// `openapi` field; empty when there is nothing.
+        found: String,
     },
     /// The document's `openapi` version is not one the caller supports.
     #[error(
@@ -183,8 +187,19 @@ impl Document {
         let version = match declared_version(&value) {
             Ok(version) => Some(version),
             Err(None) => {
+                let found = match (value.get("swagger"), value.get("openapi")) {
+                    (Some(swagger), _) => {
+                        format!(
+                            "swagger {}",
+                            swagger.as_str().unwrap_or(&swagger.to_string())
+                        )
+                    }
+                    (None, Some(other)) => other.to_string(),
+                    (None, None) => String::new(),
+                };
                 return Err(LoadError::NoVersion {
                     origin: origin.to_owned(),
+                    found,
                 });
             }
             Err(Some(_)) => None,
@@ -233,6 +248,19 @@ impl Document {
                 errors,
             })
         }
+    }
+}
+
+/// The message of [`LoadError::NoVersion`].
+fn no_version_reason(found: &str) -> String {
+    if let Some(version) = found.strip_prefix("swagger ") {
+        format!(
+            "this is a Swagger {version} document (`swagger` at /swagger); only OpenAPI 3.0.x and 3.1.x documents are read (convert it first, e.g. with swagger2openapi)"
+        )
+    } else if found.is_empty() {
+        "no `openapi` version at /openapi".to_owned()
+    } else {
+        format!("/openapi is {found}, not a version string such as \"3.1.0\"")
     }
 }
 
@@ -339,6 +367,20 @@ mod tests {
         assert!(matches!(error, LoadError::NotAnObject { .. }));
         let error = Document::parse(b"{\"swagger\": \"2.0\"}", "old.json").expect_err("no version");
         assert!(matches!(error, LoadError::NoVersion { .. }));
+        assert_eq!(
+            error.to_string(),
+            "read old.json: this is a Swagger 2.0 document (`swagger` at /swagger); only OpenAPI 3.0.x and 3.1.x documents are read (convert it first, e.g. with swagger2openapi)"
+        );
+        let error = Document::parse(b"{\"openapi\": 3.1}", "number.json").expect_err("a number");
+        assert_eq!(
+            error.to_string(),
+            "read number.json: /openapi is 3.1, not a version string such as \"3.1.0\""
+        );
+        let error = Document::parse(b"{}", "empty.json").expect_err("nothing");
+        assert_eq!(
+            error.to_string(),
+            "read empty.json: no `openapi` version at /openapi"
+        );
     }
 
     #[test]

@@ -235,13 +235,25 @@ pub(crate) fn media_types(
     found
 }
 
-/// The `YYYY-MM-DD` at the start of a date or date-time.
+/// The `YYYY-MM-DD` at the start of a date or date-time, when it is a day of the calendar.
 fn date_of(text: &str) -> Option<&str> {
     let date = text.get(..10)?;
     let bytes = date.as_bytes();
     let digits = |range: std::ops::Range<usize>| bytes[range].iter().all(u8::is_ascii_digit);
-    (digits(0..4) && bytes[4] == b'-' && digits(5..7) && bytes[7] == b'-' && digits(8..10))
-        .then_some(date)
+    if !(digits(0..4) && bytes[4] == b'-' && digits(5..7) && bytes[7] == b'-' && digits(8..10)) {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| date[range].parse::<u32>().ok();
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    (1..=days).contains(&day).then_some(date)
 }
 
 /// A schema pair in its context: the pointers, the direction and the flags that change how
@@ -382,7 +394,8 @@ impl<'a> Differ<'a> {
         self.push(at, severity, rule, reason);
     }
 
-    /// The sunset date of something deprecated whose `x-sunset` has passed under the policy.
+    /// The sunset date of something deprecated whose `x-sunset` has passed under the policy:
+    /// removal is planned from that date on.
     pub(crate) fn sunset_passed(&self, node: &Value) -> Option<String> {
         if node["deprecated"] != true {
             return None;
@@ -390,6 +403,17 @@ impl<'a> Differ<'a> {
         let sunset = date_of(node["x-sunset"].as_str()?)?;
         let today = date_of(self.policy.today.as_deref()?)?;
         (sunset <= today).then(|| sunset.to_owned())
+    }
+
+    /// Why an `x-sunset` is not taken, when it is there and is not a date.
+    fn unreadable_sunset(node: &Value) -> Option<String> {
+        let sunset = node.get("x-sunset")?;
+        match sunset.as_str().and_then(date_of) {
+            Some(_) => None,
+            None => Some(format!(
+                "x-sunset {sunset} is not read: it must start with a date, YYYY-MM-DD"
+            )),
+        }
     }
 
     /// Reports something gone: as a planned removal if it was deprecated and its sunset has
@@ -409,17 +433,26 @@ impl<'a> Differ<'a> {
                 Rule::PlannedRemoval,
                 format!("deprecated with x-sunset {date}, which has passed: {reason}"),
             ),
-            None => self.push(at, severity, rule, reason),
+            None => match Self::unreadable_sunset(old_node) {
+                Some(why) if old_node["deprecated"] == true => {
+                    self.push(at, severity, rule, format!("{reason} ({why})"))
+                }
+                _ => self.push(at, severity, rule, reason),
+            },
         }
     }
 
     /// Reports a newly deprecated operation, parameter or property.
     pub(crate) fn deprecation(&mut self, at: &At, old: &Value, new: &Value) {
         if old["deprecated"] != true && new["deprecated"] == true {
-            let sunset = new["x-sunset"]
-                .as_str()
-                .map(|date| format!(", to be removed after {date}"))
-                .unwrap_or_default();
+            let sunset = match (
+                new["x-sunset"].as_str().and_then(date_of),
+                Self::unreadable_sunset(new),
+            ) {
+                (Some(date), _) => format!(", to be removed from {date} on"),
+                (None, Some(why)) => format!(" ({why})"),
+                (None, None) => String::new(),
+            };
             self.push(
                 at,
                 Severity::Compatible,

@@ -669,11 +669,11 @@ pub fn worst(changes: &[Change]) -> Option<Severity> {
     changes.iter().map(|c| c.severity).max()
 }
 
-/// Where a change is in the two documents, as URI fragments: `#/a/b` when both are the same
-/// place, else `old #/a/b, new #/c/d`.
+/// Where a change is in the two documents, each JSON pointer after a `#`: `old and new #/a/b`
+/// when both are the same place, else `old #/a/b, new #/c/d`.
 pub fn places(change: &Change) -> String {
     if change.old == change.new {
-        format!("#{}", change.old)
+        format!("old and new #{}", change.old)
     } else {
         format!("old #{}, new #{}", change.old, change.new)
     }
@@ -742,7 +742,7 @@ pub fn markdown(changes: &[Change]) -> String {
         out.push_str(&format!("### {heading}\n\n"));
         for (change, places) in groups {
             let pointers = if change.old == change.new {
-                format!("`#{}`", change.old)
+                format!("old and new `#{}`", change.old)
             } else {
                 format!("old `#{}`, new `#{}`", change.old, change.new)
             };

@@ -4,7 +4,9 @@
 //! (OpenAPI 3.0.3 §4.7.24); 3.1 uses JSON Schema 2020-12. The differences that change what a
 //! schema allows are rewritten:
 //! - `nullable: true` becomes `null` in `type` (and in `enum`, when there is one; OpenAPI
-//!   3.0.3 leaves that case open, and most tools read it so);
+//!   3.0.3 leaves that case open, and most tools read it so); beside no `type` (a nullable
+//!   `$ref`, `allOf` or union, as generators write them) the schema becomes
+//!   `anyOf: [schema, {"type": "null"}]`;
 //! - boolean `exclusiveMaximum`/`exclusiveMinimum` become the number they qualify;
 //! - a schema's `example` becomes `examples: [example]` (Media Type and Parameter Objects
 //!   keep theirs: 3.1 still has it there);
@@ -149,7 +151,10 @@ fn schema(value: &mut Value) {
             values.push(Value::Null);
         }
     }
-    map.remove("nullable");
+    let nullable = map.remove("nullable") == Some(Value::Bool(true));
+    // `nullable` beside no `type` (the usual 3.0 way to make a `$ref`, an `allOf` or a union
+    // nullable, and what tools generate): read as "this, or null".
+    let untyped_nullable = nullable && !map.contains_key("type") && !map.contains_key("enum");
     for (exclusive, bound) in [
         ("exclusiveMaximum", "maximum"),
         ("exclusiveMinimum", "minimum"),
@@ -184,6 +189,13 @@ fn schema(value: &mut Value) {
     }
     if let Some(properties) = map.get_mut("properties").and_then(Value::as_object_mut) {
         properties.values_mut().for_each(schema);
+    }
+    if untyped_nullable {
+        let inner = std::mem::take(map);
+        map.insert(
+            "anyOf".to_owned(),
+            json!([Value::Object(inner), {"type": "null"}]),
+        );
     }
 }
 
@@ -225,6 +237,25 @@ mod tests {
         );
         assert_eq!(properties["c"], json!({"$ref": "#/components/schemas/C"}));
         assert_eq!(properties["d"], json!({"type": "number", "maximum": 5}));
+    }
+
+    #[test]
+    fn a_nullable_reference_becomes_this_or_null() {
+        let document = json!({
+            "openapi": "3.0.3",
+            "components": {"schemas": {
+                "Money": {"type": "integer"},
+                "Total": {"allOf": [{"$ref": "#/components/schemas/Money"}], "nullable": true, "description": "d"}
+            }}
+        });
+        let normalized = normalize(&document);
+        assert_eq!(
+            normalized["components"]["schemas"]["Total"],
+            json!({"anyOf": [
+                {"allOf": [{"$ref": "#/components/schemas/Money"}], "description": "d"},
+                {"type": "null"}
+            ]})
+        );
     }
 
     #[test]

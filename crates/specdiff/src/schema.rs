@@ -484,11 +484,22 @@ fn branches_of<'v>(
 
 /// A branch's name in reports: its `$ref`, or its position.
 fn branch_name(branch: &Value, index: usize) -> String {
-    branch
-        .get("$ref")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("#{index}"))
+    match (branch.get("$ref").and_then(Value::as_str), types(branch)) {
+        (Some(reference), _) => reference.to_owned(),
+        (None, Some(types)) => {
+            let listed: Vec<&str> = types.iter().map(String::as_str).collect();
+            format!("#{index} ({})", listed.join(" or "))
+        }
+        (None, None) => format!("#{index}"),
+    }
+}
+
+/// A branch as the location shows it: `<Name>` for a component, `<#1>` for an inline one.
+fn branch_place(branch: &Value, index: usize) -> String {
+    match branch.get("$ref").and_then(Value::as_str) {
+        Some(reference) => format!("<{}>", reference.rsplit('/').next().unwrap_or(reference)),
+        None => format!("<#{index}>"),
+    }
 }
 
 /// Whether a schema refuses properties it does not list.
@@ -507,7 +518,13 @@ impl Differ<'_> {
         if old.is_null() || new.is_null() {
             return;
         }
+        // The component a schema stands for, also through a one-part `allOf` wrapper (the 3.0
+        // way to give a `$ref` a description).
         let name = |schema: &Value| {
+            let mut schema = schema;
+            while let Some(inner) = wrapper(schema) {
+                schema = inner;
+            }
             schema
                 .get("$ref")
                 .and_then(Value::as_str)
@@ -715,7 +732,23 @@ impl Differ<'_> {
             }
             return;
         }
-        match (value_set(old), value_set(new)) {
+        // Where `type` says whether null is allowed, `made-nullable` reports a null added to
+        // an enum (as 3.0's `nullable` writes it); the enum rules speak of the other values.
+        // Only where each side's enum and type agree about null, so the type rules see it.
+        let agrees = |schema: &Value| {
+            let in_enum = value_set(schema).is_some_and(|values| values.contains(&Value::Null));
+            types(schema).is_some_and(|types| types.contains("null") == in_enum)
+        };
+        let typed = agrees(old) && agrees(new);
+        let values = |schema: &Value| {
+            value_set(schema).map(|values| {
+                values
+                    .into_iter()
+                    .filter(|v| !(typed && v.is_null()))
+                    .collect::<Vec<_>>()
+            })
+        };
+        match (values(old), values(new)) {
             (Some(old_values), Some(new_values)) => {
                 for value in old_values.iter().filter(|v| !new_values.contains(v)) {
                     self.by_direction(
@@ -1816,8 +1849,11 @@ impl Differ<'_> {
             join(&join(base, keyword), &index.to_string())
         };
         for &(i, j) in &pairs {
-            let mut here =
-                at.with_pointers(pointer(&at.old, old_kw, i), pointer(&at.new, new_kw, j));
+            // The location names the branch, so that two branches' changes read apart.
+            let mut here = At {
+                path: format!("{}{}", at.path, branch_place(&new_branches[j], j)),
+                ..at.with_pointers(pointer(&at.old, old_kw, i), pointer(&at.new, new_kw, j))
+            };
             // In a `oneOf`, a value matching two branches is refused: narrowing a branch that
             // overlaps another can let such a value through (JSON Schema 2020-12 §10.2.1.3).
             // Widening a branch can make it overlap another just as narrowing can end an

@@ -1788,9 +1788,150 @@ fn markdown_groups_a_shared_change() {
     assert_eq!(
         report,
         "### Compatible changes\n\n\
-         - `bound-tightened` maxLength none became 5 (`#/components/schemas/Thing/properties/note`), in 3 places:\n  \
+         - `bound-tightened` maxLength none became 5 (old and new `#/components/schemas/Thing/properties/note`), in 3 places:\n  \
          - GET /things response 200 application/json at /[]/note\n  \
          - POST /things response 201 application/json at /note\n  \
          - webhook thing.happened payload at /data/note\n\n"
+    );
+}
+
+/// What a newcomer's trial found: a nullable `$ref` in 3.0, a component renamed behind an
+/// `allOf` wrapper, a sunset that is not a date, and branches told apart in locations.
+#[test]
+fn newcomer_findings() {
+    // 3.0: `nullable` beside `allOf: [$ref]` is "Owner or null".
+    let mut old = base();
+    old["openapi"] = json!("3.0.3");
+    set(
+        &mut old,
+        p(RESPONSE, "/properties/owner"),
+        Some(json!({"allOf": [{"$ref": "#/components/schemas/Owner"}], "description": "o"})),
+    );
+    let mut new = old.clone();
+    set(
+        &mut new,
+        p(RESPONSE, "/properties/owner/nullable"),
+        Some(json!(true)),
+    );
+    let changes = diff(&normalize::normalize(&old), &normalize::normalize(&new));
+    assert_eq!(
+        worst(&changes),
+        Some(Severity::Breaking),
+        "{}",
+        text(&changes)
+    );
+    assert!(
+        text(&changes).contains("(null) may be received"),
+        "{}",
+        text(&changes)
+    );
+    // … and it equals the 3.1 way of saying it.
+    let mut twin = base();
+    set(
+        &mut twin,
+        p(RESPONSE, "/properties/owner"),
+        Some(json!({"oneOf": [{"$ref": "#/components/schemas/Owner"}, {"type": "null"}]})),
+    );
+    let changes = diff(&normalize::normalize(&new), &twin);
+    assert!(changes.is_empty(), "{}", text(&changes));
+
+    // A component renamed where it is used through a one-part `allOf`.
+    let mut old = base();
+    set(
+        &mut old,
+        p(RESPONSE, "/properties/owner"),
+        Some(json!({"allOf": [{"$ref": "#/components/schemas/Owner"}], "description": "o"})),
+    );
+    let mut new = old.clone();
+    set(
+        &mut new,
+        "/components/schemas/Holder",
+        Some(base()["components"]["schemas"]["Owner"].clone()),
+    );
+    set(
+        &mut new,
+        p(RESPONSE, "/properties/owner/allOf/0"),
+        Some(json!({"$ref": "#/components/schemas/Holder"})),
+    );
+    let changes = diff(&old, &new);
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.rule == Rule::RefTargetChanged && c.severity == Severity::PossiblyBreaking),
+        "{}",
+        text(&changes)
+    );
+
+    // A sunset that is not a date is said to be unread, and the removal stays breaking.
+    let mut old = base();
+    set(
+        &mut old,
+        "/paths/~1things/get/deprecated",
+        Some(json!(true)),
+    );
+    set(
+        &mut old,
+        "/paths/~1things/get/x-sunset",
+        Some(json!("Tue, 30 Jun 2026 23:59:59 GMT")),
+    );
+    let mut new = old.clone();
+    set(&mut new, "/paths/~1things/get", None);
+    let changes = diff_with(&old, &new, &table_policy());
+    let removed = changes
+        .iter()
+        .find(|c| c.rule == Rule::OperationRemoved)
+        .expect("removed");
+    assert_eq!(removed.severity, Severity::Breaking);
+    assert!(
+        removed
+            .reason
+            .contains("is not read: it must start with a date, YYYY-MM-DD"),
+        "{}",
+        removed.reason
+    );
+    // February 30th is no day.
+    set(
+        &mut old,
+        "/paths/~1things/get/x-sunset",
+        Some(json!("2026-02-30")),
+    );
+    let changes = diff_with(&old, &new, &table_policy());
+    assert!(
+        changes.iter().any(|c| c.rule == Rule::OperationRemoved),
+        "{}",
+        text(&changes)
+    );
+
+    // Changes in two branches of a union read apart.
+    let mut old = base();
+    set(
+        &mut old,
+        p(RESPONSE, "/properties/owner"),
+        Some(
+            json!({"oneOf": [{"$ref": "#/components/schemas/Owner"}, {"$ref": "#/components/schemas/Person"}]}),
+        ),
+    );
+    let mut new = old.clone();
+    set(
+        &mut new,
+        "/components/schemas/Owner/properties/id/maxLength",
+        Some(json!(5)),
+    );
+    set(
+        &mut new,
+        "/components/schemas/Person/properties/id/maxLength",
+        Some(json!(5)),
+    );
+    let locations: Vec<String> = diff(&old, &new)
+        .into_iter()
+        .filter(|c| c.location.starts_with("POST"))
+        .map(|c| c.location)
+        .collect();
+    assert_eq!(
+        locations,
+        [
+            "POST /things response 201 application/json at /owner<Owner>/id",
+            "POST /things response 201 application/json at /owner<Person>/id",
+        ]
     );
 }

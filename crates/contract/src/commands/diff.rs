@@ -32,6 +32,10 @@ pub struct Args {
 
 /// A `YYYY-MM-DD` date, checked to be one.
 fn parse_date(text: &str) -> Result<String, String> {
+    // chrono also takes `2026-2-3`; the sunsets it is compared with are written in full.
+    if text.len() != 10 {
+        return Err("expected a date as YYYY-MM-DD, with two-digit month and day".to_owned());
+    }
     chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map(|date| date.format("%Y-%m-%d").to_string())
         .map_err(|error| format!("expected a date as YYYY-MM-DD ({error})"))
