@@ -248,7 +248,10 @@ mod tests {
             .expect("compares")
             .expect("refused");
         assert!(problem.contains("property-removed"), "{problem}");
-        assert!(problem.contains("at <IndividualUser>/last_name"), "{problem}");
+        assert!(
+            problem.contains("at <IndividualUser>/last_name"),
+            "{problem}"
+        );
         assert!(
             problem.contains("set API_VERSION in crates/schema/src/spec.rs to 2.0.0"),
             "{problem}"
