@@ -386,8 +386,8 @@ impl<'a> Differ<'a> {
         rule: Rule,
         reason: impl Into<String>,
     ) {
+        // Inside an overlapping `oneOf` branch, `push` makes the change breaking either way.
         let severity = match direction {
-            _ if at.overlap => request.max(response),
             Direction::Request => request,
             Direction::Response => response,
         };

@@ -1174,29 +1174,23 @@ impl Differ<'_> {
         keyword: &str,
         old: Option<&Value>,
         new: Option<&Value>,
-    ) -> bool {
+    ) {
         match (old, new) {
-            (None, Some(value)) => {
-                self.by_direction(
-                    d,
-                    &at.key(keyword),
-                    NARROWING,
-                    Rule::ConstraintAdded,
-                    format!("{keyword} {} now applies", brief(value)),
-                );
-                true
-            }
-            (Some(value), None) => {
-                self.by_direction(
-                    d,
-                    &at.key(keyword),
-                    WIDENING,
-                    Rule::ConstraintRemoved,
-                    format!("{keyword} {} no longer applies", brief(value)),
-                );
-                true
-            }
-            _ => false,
+            (None, Some(value)) => self.by_direction(
+                d,
+                &at.key(keyword),
+                NARROWING,
+                Rule::ConstraintAdded,
+                format!("{keyword} {} now applies", brief(value)),
+            ),
+            (Some(value), None) => self.by_direction(
+                d,
+                &at.key(keyword),
+                WIDENING,
+                Rule::ConstraintRemoved,
+                format!("{keyword} {} no longer applies", brief(value)),
+            ),
+            _ => {}
         }
     }
 
@@ -1339,9 +1333,7 @@ impl Differ<'_> {
                     a,
                     b,
                 ),
-                _ => {
-                    self.presence(d, at, "dependentSchemas", a, b);
-                }
+                _ => self.presence(d, at, "dependentSchemas", a, b),
             }
         }
     }
@@ -1390,9 +1382,7 @@ impl Differ<'_> {
                 here.overlap |= counted(old) || counted(new);
                 self.schema(d, &here, a, b)
             }
-            (a, b) => {
-                self.presence(d, at, "contains", a, b);
-            }
+            (a, b) => self.presence(d, at, "contains", a, b),
         }
         match (old["uniqueItems"] == true, new["uniqueItems"] == true) {
             (false, true) => self.by_direction(
@@ -1421,9 +1411,7 @@ impl Differ<'_> {
                 inside.negated = !inside.negated;
                 self.schema(d.flip(), &inside, a, b)
             }
-            (a, b) => {
-                self.presence(d, at, "not", a, b);
-            }
+            (a, b) => self.presence(d, at, "not", a, b),
         }
         let conditional = |schema: &Value| {
             schema.get("if").is_some()
@@ -1441,12 +1429,8 @@ impl Differ<'_> {
                 Rule::ConstraintChanged,
                 "the if condition changed: values meet other then/else constraints",
             ),
-            (false, true) => {
-                self.presence(d, at, "if", None, new.get("if"));
-            }
-            (true, false) => {
-                self.presence(d, at, "if", old.get("if"), None);
-            }
+            (false, true) => self.presence(d, at, "if", None, new.get("if")),
+            (true, false) => self.presence(d, at, "if", old.get("if"), None),
             (false, false) => {}
         }
     }

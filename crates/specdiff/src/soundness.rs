@@ -408,7 +408,6 @@ fn judge(case: &Case<'_>, rng: &mut Rng, samples: usize) -> Verdict {
         request,
         response,
     } = *case;
-    let (old_schema, new_schema) = (schema, schema);
     let compile = |root: &Value, schema: &Value| {
         // The schema is validated inside its document so that `$ref`s resolve.
         let mut wrapped = root.clone();
@@ -417,8 +416,8 @@ fn judge(case: &Case<'_>, rng: &mut Rng, samples: usize) -> Verdict {
     };
     let compiled = |hide: &str| {
         Some((
-            compile(&view(old_root, hide), old_schema).ok()?,
-            compile(&view(new_root, hide), new_schema).ok()?,
+            compile(&view(old_root, hide), schema).ok()?,
+            compile(&view(new_root, hide), schema).ok()?,
         ))
     };
     let (Some((old_request, new_request)), Some((old_response, new_response))) =
@@ -453,8 +452,7 @@ fn judge(case: &Case<'_>, rng: &mut Rng, samples: usize) -> Verdict {
     let resolve = |root: &Value, schema: &Value| -> Value {
         crate::differ::follow(root, schema, "").0.clone()
     };
-    let (old_resolved, new_resolved) =
-        (resolve(old_root, old_schema), resolve(new_root, new_schema));
+    let (old_resolved, new_resolved) = (resolve(old_root, schema), resolve(new_root, schema));
     let mut instances = 0;
     for _ in 0..samples {
         let sent = sample(rng, &old_resolved, 0);
