@@ -81,15 +81,18 @@ impl Operation {
     /// (so `/v1/users/` is not `/v1/users`), each literal segment equal once
     /// percent-decoded (RFC 3986 §2.1), and each templated segment non-empty.
     pub fn matches(&self, path: &str) -> bool {
-        let parts = path.split('/');
-        parts.clone().count() == self.segments.len()
-            && parts
+        // `/` separates the segments, so there is one more segment than there are slashes.
+        memchr::memchr_iter(b'/', path.as_bytes()).count() + 1 == self.segments.len()
+            && path
+                .split('/')
                 .zip(&self.segments)
                 .all(|(part, segment)| match segment {
+                    // Only a segment with a `%` can decode to something else.
                     Some(literal) => {
                         literal == part
-                            || percent_encoding::percent_decode_str(part).decode_utf8_lossy()
-                                == *literal
+                            || (part.contains('%')
+                                && percent_encoding::percent_decode_str(part).decode_utf8_lossy()
+                                    == *literal)
                     }
                     None => !part.is_empty(),
                 })
@@ -97,9 +100,24 @@ impl Operation {
 
     /// The documented response for a status: exact, then `4XX`-style ranges, then `default`.
     pub fn response(&self, status: u16) -> Option<&ResponseSpec> {
-        self.responses
-            .get(&status.to_string())
-            .or_else(|| self.responses.get(&format!("{}XX", status / 100)))
+        // The keys are three characters (`"201"`, `"4XX"`) or `"default"`; they are spelled
+        // on the stack because this runs for every exchange checked. No key names a status
+        // of four digits.
+        let by_number = (status < 1000).then(|| {
+            let digits = [
+                b'0' + (status / 100) as u8,
+                b'0' + (status / 10 % 10) as u8,
+                b'0' + (status % 10) as u8,
+            ];
+            (digits, [digits[0], b'X', b'X'])
+        });
+        let key = |bytes: &[u8; 3]| {
+            std::str::from_utf8(bytes)
+                .ok()
+                .and_then(|key| self.responses.get(key))
+        };
+        by_number
+            .and_then(|(exact, range)| key(&exact).or_else(|| key(&range)))
             .or_else(|| self.responses.get("default"))
     }
 }
@@ -192,11 +210,10 @@ impl Spec {
 
     /// The operation a request is for.
     pub fn operation(&self, method: &str, path: &str) -> Option<&Operation> {
-        let method = method.to_ascii_lowercase();
         // Literal segments win over parameters (`/v1/users/me` over `/v1/users/{userId}`).
         self.operations
             .iter()
-            .filter(|op| op.method == method && op.matches(path))
+            .filter(|op| op.method.eq_ignore_ascii_case(method) && op.matches(path))
             .max_by_key(|op| op.segments.iter().filter(|s| s.is_some()).count())
     }
 

@@ -430,6 +430,9 @@ type Done = (usize, Vec<(Place, Outcome)>);
 const BATCH_ITEMS: usize = 256;
 const BATCH_BYTES: usize = 512 * 1024;
 
+/// Batches queued per worker, in each direction.
+const QUEUED: usize = 4;
+
 /// Checks a batch, turning a panic on one item (a bug) into that item's error, so that the
 /// batch still arrives and the tally neither waits for it nor loses what follows.
 fn check_batch(worker: &mut Worker<'_>, items: Vec<(Place, RawItem)>) -> Vec<(Place, Outcome)> {
@@ -486,11 +489,12 @@ fn parallel(
     progress: &mut dyn FnMut(usize),
 ) -> Result<(), record::RecordingError> {
     let helpers = options.jobs.saturating_sub(1).max(1);
-    // Bounded queues keep memory flat: at most `2 * helpers` batches (of at most 512 KiB
-    // each, or one larger item) wait for a worker or for their turn to be tallied.
-    let (work, queue): (SyncSender<Job>, Receiver<Job>) = sync_channel(helpers);
+    // Bounded queues keep memory flat: at most `2 * QUEUED * helpers` batches (of at most
+    // 512 KiB each, or one larger item) wait for a worker or for their turn to be tallied.
+    // More than one batch a worker keeps it busy while this thread checks a batch itself.
+    let (work, queue): (SyncSender<Job>, Receiver<Job>) = sync_channel(QUEUED * helpers);
     let queue = Arc::new(Mutex::new(queue));
-    let (done, results): (SyncSender<Done>, Receiver<Done>) = sync_channel(helpers);
+    let (done, results): (SyncSender<Done>, Receiver<Done>) = sync_channel(QUEUED * helpers);
     let mut handles = Vec::new();
     for _ in 0..helpers {
         handles.push(side.open()?);
