@@ -20,7 +20,9 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use serde::Deserialize;
+use serde::de::{Error as _, Unexpected};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::check::Exchange;
 use crate::record::EntryError;
@@ -65,12 +67,116 @@ struct Response<'a> {
 /// A request's `postData` or a response's `content`: the members that hold a body.
 #[derive(Deserialize)]
 struct Content<'a> {
-    #[serde(borrow)]
-    text: Option<Cow<'a, str>>,
+    /// The JSON string as written, quotes and escapes included: see [`unescape`].
+    #[serde(borrow, default, deserialize_with = "json_string")]
+    text: Option<&'a RawValue>,
     #[serde(borrow)]
     encoding: Option<Cow<'a, str>>,
     #[serde(rename = "_file", borrow)]
     file: Option<Cow<'a, str>>,
+}
+
+/// A JSON string or `null`, kept raw; anything else is the type error serde_json reports
+/// (located there, at the end of the value).
+fn json_string<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<&'de RawValue>, D::Error> {
+    let raw: Option<&RawValue> = Option::deserialize(deserializer)?;
+    match raw {
+        Some(raw) if !raw.get().starts_with('"') => {
+            let found = match raw.get().as_bytes()[0] {
+                b'{' => Unexpected::Map,
+                b'[' => Unexpected::Seq,
+                b't' => Unexpected::Bool(true),
+                b'f' => Unexpected::Bool(false),
+                _ => Unexpected::Other("number"),
+            };
+            Err(D::Error::invalid_type(found, &"a string"))
+        }
+        raw => Ok(raw),
+    }
+}
+
+/// The text of a raw JSON string (`"…"`, as serde_json accepted it).
+///
+/// A JSON body in a HAR is a string of JSON, so every quote of the body is an escape
+/// (`\"`): unescaping it here in one pass over the bytes costs a fraction of what
+/// serde_json's string parser spends, which stops at each escape. The escapes of RFC 8259
+/// §7 are decoded here except `\u` escapes of surrogates, which (with any other rarity)
+/// are left to serde_json, so that the text and the errors are serde_json's own.
+fn unescape(raw: &RawValue) -> Result<String, serde_json::Error> {
+    let quoted = raw.get();
+    let text = &quoted[1..quoted.len() - 1];
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] != b'\\' {
+            index += 1;
+            continue;
+        }
+        // The backslash is ASCII: the slices end and start on character boundaries.
+        out.push_str(&text[copied..index]);
+        let decoded = match bytes.get(index + 1) {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'n') => '\n',
+            Some(b't') => '\t',
+            Some(b'r') => '\r',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'u') => match text
+                .get(index + 2..index + 6)
+                .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                .and_then(char::from_u32)
+            {
+                Some(decoded) => {
+                    out.push(decoded);
+                    index += 6;
+                    copied = index;
+                    continue;
+                }
+                None => return serde_json::from_str(quoted),
+            },
+            _ => return serde_json::from_str(quoted),
+        };
+        out.push(decoded);
+        index += 2;
+        copied = index;
+    }
+    out.push_str(&text[copied..]);
+    Ok(out)
+}
+
+/// The texts of an entry typed as strings: parsed only when a text is one that [`unescape`]
+/// leaves to serde_json and serde_json rejects it, so that the error is located in the
+/// entry, not in the text.
+#[derive(Deserialize)]
+struct Texts {
+    #[serde(rename = "request")]
+    _request: RequestTexts,
+    #[serde(rename = "response")]
+    _response: ResponseTexts,
+}
+
+#[derive(Deserialize)]
+struct RequestTexts {
+    #[serde(rename = "postData")]
+    _post_data: Option<Text>,
+}
+
+#[derive(Deserialize)]
+struct ResponseTexts {
+    #[serde(rename = "content")]
+    _content: Option<Text>,
+}
+
+#[derive(Deserialize)]
+struct Text {
+    #[serde(rename = "text")]
+    _text: Option<String>,
 }
 
 /// Where side files (`_file`) are read from.
@@ -192,6 +298,12 @@ pub fn exchange<S>(
         return Ok(Err(reason));
     }
     let mut side = side;
+    let located = |error: serde_json::Error| {
+        EntryError::NotAnEntry(match serde_json::from_str::<Texts>(text) {
+            Err(located) => located,
+            Ok(_) => error,
+        })
+    };
     // A request the API rejected is not checked (its faults are the client's), so its body
     // is not read: a recording may well hold a malformed one.
     if let Some(post) = entry.request.post_data.filter(|_| status < 400) {
@@ -201,6 +313,7 @@ pub fn exchange<S>(
             post.file.as_deref(),
             side.as_deref_mut(),
             max_body,
+            &located,
         )?;
         if let Some(raw) = raw.filter(|raw| !raw.as_bytes().iter().all(u8::is_ascii_whitespace)) {
             exchange.request_body = Some(
@@ -215,6 +328,7 @@ pub fn exchange<S>(
             content.file.as_deref(),
             side,
             max_body,
+            &located,
         )?,
         None => None,
     };
@@ -332,15 +446,17 @@ impl Body {
 }
 
 /// A body from `text` (decoded when `encoding` is `base64`) or a side file; `None` when the
-/// entry holds none.
+/// entry holds none. `located` turns an error of the text into the entry's error.
 fn body(
-    text: Option<Cow<'_, str>>,
+    text: Option<&RawValue>,
     encoding: Option<&str>,
     file: Option<&str>,
     side: Option<&mut SideFiles>,
     max_body: usize,
+    located: &dyn Fn(serde_json::Error) -> EntryError,
 ) -> Result<Option<Body>, EntryError> {
     if let Some(text) = text {
+        let text = unescape(text).map_err(located)?;
         let body = if encoding.is_some_and(|e| e.eq_ignore_ascii_case("base64")) {
             let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
             // Base64 is 4/3 of the data: a text that long cannot decode to less than the limit.
@@ -353,15 +469,13 @@ fn body(
                 // Firefox marks some text bodies base64 that are not (bugzilla 1762313): a
                 // text that is JSON and does not decode to JSON is taken as it is (`true`
                 // and `1234` are valid base64 too).
-                Ok(bytes) if !is_json(&bytes) && is_json(text.as_bytes()) => {
-                    Body::Text(text.into_owned())
-                }
+                Ok(bytes) if !is_json(&bytes) && is_json(text.as_bytes()) => Body::Text(text),
                 Ok(bytes) => Body::Bytes(bytes),
-                Err(_) if is_json(text.as_bytes()) => Body::Text(text.into_owned()),
+                Err(_) if is_json(text.as_bytes()) => Body::Text(text),
                 Err(error) => return Err(EntryError::BadBase64(error.to_string())),
             }
         } else {
-            Body::Text(text.into_owned())
+            Body::Text(text)
         };
         if body.as_bytes().len() > max_body {
             return Err(EntryError::BodyTooLarge { limit: max_body });
@@ -396,6 +510,81 @@ fn headers(headers: Vec<Header<'_>>) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn texts_unescape_as_serde_json_unescapes_them() {
+        let mut texts: Vec<String> = [
+            r#""""#,
+            r#""plain""#,
+            r#""{\"a\": [1, \"b\\\"c\"], \"d\": \"\/\n\t\r\b\f\"}""#,
+            r#""caf\u00e9 \u00E9 \u20ac \u0000""#,
+            // Surrogate pairs and lone surrogates are serde_json's to decode, or to refuse.
+            r#""\ud83d\ude00""#,
+            r#""\ud83d""#,
+            r#""\ude00 x""#,
+            r#""\ud83d\u0041""#,
+            "\"a\u{1}b\"",
+            "\"tab\tinside\"",
+            r#""ends with \\""#,
+            r#""\\\\\\""#,
+            r#""añ €🙂\"""#,
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        // And every text serde_json writes for the bodies of the published spec's examples.
+        let spec: Value = serde_json::from_str(crate::spec::PUBLISHED_SPEC).expect("the spec");
+        let mut stack = vec![&spec];
+        while let Some(value) = stack.pop() {
+            if let Some(object) = value.as_object() {
+                stack.extend(object.values());
+            } else if let Some(array) = value.as_array() {
+                stack.extend(array);
+            }
+            let text = serde_json::to_string(value).expect("serialises");
+            texts.push(serde_json::to_string(&text).expect("serialises"));
+        }
+        for quoted in &texts {
+            let expected = serde_json::from_str::<String>(quoted);
+            let Ok(raw) = serde_json::from_str::<&RawValue>(quoted) else {
+                // serde_json refuses a control character in a string before it is raw.
+                assert!(expected.is_err(), "{quoted}");
+                continue;
+            };
+            match (unescape(raw), expected) {
+                (Ok(found), Ok(expected)) => assert_eq!(found, expected, "{quoted}"),
+                (Err(_), Err(_)) => {}
+                (found, expected) => panic!("{quoted}: {found:?} / {expected:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn bad_texts_are_located_in_the_entry() {
+        let entry = |text: &str| {
+            format!(
+                r#"{{"request": {{"method": "GET", "url": "https://h/x"}},
+"response": {{"status": 200, "content": {{"text": {text}}}}}}}"#
+            )
+        };
+        let error = |text: &str| {
+            exchange(entry(text).as_bytes(), None, 1 << 20, |_, _| None::<()>)
+                .map(|_| ())
+                .expect_err("refused")
+                .to_string()
+        };
+        assert_eq!(
+            error(r#""\ud800 lone""#),
+            "not a HAR entry: unexpected end of hex escape (line 2 of the item, column 56)"
+        );
+        assert_eq!(
+            error("5"),
+            "not a HAR entry: invalid type: number, expected a string (line 2 of the item, column 50)"
+        );
+        assert!(
+            exchange(entry("null").as_bytes(), None, 1 << 20, |_, _| None::<()>).is_ok(),
+            "no text is no body"
+        );
+    }
 
     #[test]
     fn urls_split_as_the_url_standard_does() {
