@@ -9,7 +9,7 @@ keeps), builds the release binary, installs the pinned ajv (package-lock.json), 
 on the same file, checks that each finds exactly the planted set, and prints entries/s,
 peak RSS and the ratios. Figures, not a test: nothing here fails on a slow machine.
 
-    python3 tools/bench/verify/run.py                # 100,000 entries, 3 runs each
+    python3 tools/bench/verify/run.py                # 100,000 entries, 5 rounds
     python3 tools/bench/verify/run.py --entries 20000 --runs 1
     python3 tools/bench/verify/run.py --pretty --entries 500000 --only-verify   # a ~1 GB pretty HAR
 """
@@ -161,7 +161,7 @@ def entry_numbers(report_path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--entries", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5, help="rounds; each runs every tool once")
     parser.add_argument("--pretty", action="store_true", help="write the HAR pretty-printed (2-space indent) instead of one entry per line")
     parser.add_argument("--only-verify", action="store_true", help="run verify only (for a pretty HAR, which the line-based ajv script does not read)")
     parser.add_argument("--keep", action="store_true", help="keep the generated HAR")
@@ -189,11 +189,14 @@ def main():
     if not args.only_verify:
         tools.append(("ajv 8.17.1", lambda out: ["node", os.path.join(HERE, "ajv-verify.mjs"), spec_path, har]))
 
-    results = {}
-    for name, command in tools:
-        runs = []
-        for run in range(args.runs):
-            out = os.path.join(work, f"{name.replace(' ', '_')}-{run}")
+    # Rounds: every tool once per round, in an order that rotates, so that the machine's
+    # drifts (other tenants, frequency) fall on all of them alike; the ratio is taken within
+    # each round and its median printed.
+    runs = {name: [] for name, _ in tools}
+    for round_number in range(args.runs):
+        order = tools[round_number % len(tools):] + tools[:round_number % len(tools)]
+        for name, command in order:
+            out = os.path.join(work, f"{name.replace(' ', '_')}-{round_number}")
             seconds, rss, code = measure(command(out), out)
             if name.startswith("verify"):
                 found = entry_numbers(out + ".json")
@@ -203,18 +206,23 @@ def main():
                 expected_code = 0
             if code != expected_code:
                 sys.exit(f"{name} exited {code}")
-            runs.append((seconds, rss, found))
-        seconds = statistics.median(r[0] for r in runs)
-        rss = max(r[1] for r in runs)
-        found = runs[0][2]
-        results[name] = (seconds, rss, found)
-        same = "yes" if found == planted else f"NO ({len(set(found) - set(planted))} extra, {len(set(planted) - set(found))} missed)"
-        print(f"{name:<16} {args.entries / seconds:>10,.0f} entries/s {seconds:>8.2f} s  peak RSS {rss:>7.1f} MiB  found {len(found)} invalid, the planted set: {same}", flush=True)
+            runs[name].append((seconds, rss, found))
 
-    if "ajv 8.17.1" in results:
-        ajv = results["ajv 8.17.1"][0]
+    for name, _ in tools:
+        seconds = statistics.median(r[0] for r in runs[name])
+        fastest = min(r[0] for r in runs[name])
+        rss = max(r[1] for r in runs[name])
+        found = runs[name][0][2]
+        consistent = all(r[2] == found for r in runs[name])
+        same = "yes" if found == planted else f"NO ({len(set(found) - set(planted))} extra, {len(set(planted) - set(found))} missed)"
+        if not consistent:
+            same += " (but the runs disagree)"
+        print(f"{name:<16} {args.entries / seconds:>10,.0f} entries/s  median {seconds:.2f} s, fastest {fastest:.2f} s  peak RSS {rss:>6.1f} MiB  found {len(found)} invalid, the planted set: {same}", flush=True)
+
+    if "ajv 8.17.1" in runs:
         for name in ("verify --jobs 1", "verify --jobs 2"):
-            print(f"{name} / ajv: {ajv / results[name][0]:.2f}x the entries/s")
+            ratios = sorted(a[0] / v[0] for a, v in zip(runs["ajv 8.17.1"], runs[name]))
+            print(f"{name} / ajv: {statistics.median(ratios):.2f}x the entries/s (median of {len(ratios)} rounds; {ratios[0]:.2f}x to {ratios[-1]:.2f}x)")
     if args.keep:
         print(f"kept {har}")
     else:
