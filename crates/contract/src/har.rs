@@ -107,15 +107,16 @@ fn json_string<'de, D: serde::Deserializer<'de>>(
 fn unescape(raw: &RawValue) -> Result<String, serde_json::Error> {
     let quoted = raw.get();
     let text = &quoted[1..quoted.len() - 1];
-    let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;
+    let bytes = text.as_bytes();
+    // Past the last escape decoded: a backslash before it was part of that escape (`\\`).
     let mut index = 0;
-    while index < bytes.len() {
-        if bytes[index] != b'\\' {
-            index += 1;
+    for at in crate::split::positions(bytes, b'\\') {
+        if at < index {
             continue;
         }
+        index = at;
         // The backslash is ASCII: the slices end and start on character boundaries.
         out.push_str(&text[copied..index]);
         let decoded = match bytes.get(index + 1) {
@@ -458,7 +459,12 @@ fn body(
     if let Some(text) = text {
         let text = unescape(text).map_err(located)?;
         let body = if encoding.is_some_and(|e| e.eq_ignore_ascii_case("base64")) {
-            let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+            // Some tools wrap base64 in lines (MIME style); most write it in one piece.
+            let compact: Cow<'_, str> = if text.bytes().any(|b| b.is_ascii_whitespace()) {
+                Cow::Owned(text.chars().filter(|c| !c.is_ascii_whitespace()).collect())
+            } else {
+                Cow::Borrowed(&text)
+            };
             // Base64 is 4/3 of the data: a text that long cannot decode to less than the limit.
             if compact.len() / 4 * 3 > max_body.saturating_add(3) {
                 return Err(EntryError::BodyTooLarge { limit: max_body });
