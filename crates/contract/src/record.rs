@@ -243,11 +243,12 @@ fn starts_like_har(path: &Path) -> bool {
     text.starts_with(b"{\"log\"")
 }
 
-/// One item of a recording as read, before it is parsed.
-#[derive(Debug)]
-pub enum RawItem {
+/// One item of a recording as read, before it is parsed; its bytes are borrowed from the
+/// reader's buffer for the call that hands it over.
+#[derive(Debug, Clone, Copy)]
+pub enum RawItem<'a> {
     /// Its bytes (a line, or an entry).
-    Bytes(Vec<u8>),
+    Bytes(&'a [u8]),
     /// It is larger than the limit; its bytes were not kept.
     TooLarge {
         /// Its size in bytes.
@@ -314,7 +315,7 @@ fn open_zip(path: &Path) -> Result<zip::ZipArchive<File>, RecordingError> {
 pub fn stream(
     path: &Path,
     max_item: usize,
-    each: &mut dyn FnMut(Place, RawItem),
+    each: &mut dyn FnMut(Place, RawItem<'_>),
 ) -> Result<(), RecordingError> {
     if path.is_dir() {
         return Err(RecordingError::Open {
@@ -369,7 +370,7 @@ pub fn stream(
 fn stream_har(
     reader: impl Read,
     max_item: usize,
-    each: &mut dyn FnMut(Place, RawItem),
+    each: &mut dyn FnMut(Place, RawItem<'_>),
 ) -> Result<(), RecordingError> {
     let mut splitter = Splitter::new(reader, max_item);
     let mut count = 0;
@@ -393,7 +394,7 @@ fn stream_har(
 fn stream_jsonl(
     mut reader: impl BufRead,
     max_item: usize,
-    each: &mut dyn FnMut(Place, RawItem),
+    each: &mut dyn FnMut(Place, RawItem<'_>),
 ) -> Result<(), RecordingError> {
     let mut line = Vec::new();
     let mut size: u64 = 0;
@@ -436,12 +437,12 @@ fn emit_line(
     line: &mut Vec<u8>,
     size: u64,
     max_item: usize,
-    each: &mut dyn FnMut(Place, RawItem),
+    each: &mut dyn FnMut(Place, RawItem<'_>),
 ) {
     if size > (max_item as u64).saturating_add(1) {
         each(Place::Line(number), RawItem::TooLarge { size });
     } else if !line.iter().all(u8::is_ascii_whitespace) {
-        each(Place::Line(number), RawItem::Bytes(std::mem::take(line)));
+        each(Place::Line(number), RawItem::Bytes(line));
     }
     line.clear();
 }
@@ -505,7 +506,7 @@ pub fn read(
             place,
             parse(
                 format,
-                &bytes,
+                bytes,
                 side.as_mut(),
                 DEFAULT_MAX_BODY_BYTES,
                 |_, _| None::<std::convert::Infallible>,

@@ -18,6 +18,7 @@
 //! `\"`), and a byte-by-byte or a find-the-next-quote scan spends its time on them.
 
 use std::io::Read;
+use std::ops::Range;
 
 /// Why the document could not be streamed. Every variant names where, as a 1-based line
 /// and a 0-based byte offset.
@@ -43,15 +44,16 @@ pub enum SplitError {
     },
 }
 
-/// One entry of `log.entries`.
+/// One entry of `log.entries`; its bytes are borrowed from the splitter's buffer until the
+/// next call.
 #[derive(Debug)]
-pub enum RawEntry {
+pub enum RawEntry<'a> {
     /// The entry's JSON text.
     Bytes {
         /// The 1-based line it starts on.
         line: u64,
         /// Its bytes.
-        bytes: Vec<u8>,
+        bytes: &'a [u8],
     },
     /// The entry is larger than the limit; its bytes were skipped, not kept.
     TooLarge {
@@ -245,9 +247,10 @@ pub struct Splitter<R> {
     counted: usize,
     stage: Stage,
     max_entry: usize,
-    /// The size of the last entry: the next one's buffer starts that large, which spares
-    /// most of the reallocations of growing it.
-    last: usize,
+    /// Where the value being kept starts in `buf`: a refill moves it to the front instead of
+    /// dropping it, and grows the buffer when it fills the buffer, so that a value is handed
+    /// over from the buffer without a copy of its own.
+    mark: Option<usize>,
 }
 
 const CHUNK: usize = 256 * 1024;
@@ -266,7 +269,7 @@ impl<R: Read> Splitter<R> {
             counted: 0,
             stage: Stage::Start,
             max_entry,
-            last: 0,
+            mark: None,
         }
     }
 
@@ -297,24 +300,37 @@ impl<R: Read> Splitter<R> {
             return Ok(false);
         }
         self.line();
-        self.base += self.len as u64;
-        self.pos = 0;
-        self.counted = 0;
-        self.len = 0;
+        // What is kept moves to the front; the rest of the buffer is consumed.
+        let kept = self.mark.map_or(0, |mark| self.len - mark);
+        let from = self.len - kept;
+        self.buf.copy_within(from..self.len, 0);
+        self.base += from as u64;
+        self.len = kept;
+        self.pos = kept;
+        self.counted = kept;
+        if self.mark.is_some() {
+            self.mark = Some(0);
+        }
+        if self.len == self.buf.len() {
+            // The kept value fills the buffer: it is at most `max_entry` bytes long (past
+            // that it is dropped), so the buffer never grows past `max_entry + CHUNK`.
+            let grown = (self.buf.len() * 2).min(self.max_entry.saturating_add(CHUNK));
+            self.buf.resize(grown.max(self.len + 1), 0);
+        }
         loop {
-            match self.reader.read(&mut self.buf) {
+            match self.reader.read(&mut self.buf[self.len..]) {
                 Ok(0) => {
                     self.eof = true;
                     return Ok(false);
                 }
                 Ok(n) => {
-                    self.len = n;
+                    self.len += n;
                     return Ok(true);
                 }
                 Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(cause) => {
                     return Err(SplitError::Io {
-                        offset: self.base,
+                        offset: self.base + self.len as u64,
                         cause,
                     });
                 }
@@ -350,105 +366,72 @@ impl<R: Read> Splitter<R> {
         }
     }
 
-    /// Reads one whole JSON value (string, number, literal, object or array), appending its
-    /// bytes to `keep` while it holds at most `limit` bytes (it is cleared past that).
-    /// Answers the value's size in bytes.
-    fn value(&mut self, mut keep: Option<&mut Vec<u8>>, limit: usize) -> Result<u64, SplitError> {
+    /// Reads one whole JSON value (string, number, literal, object or array). While it holds
+    /// at most `limit` bytes it is kept in the buffer, and answered as the range it occupies
+    /// there (valid until the buffer is next filled); past that only its size is answered.
+    fn value(&mut self, limit: usize) -> Result<(u64, Option<Range<usize>>), SplitError> {
+        self.mark = None;
         let Some(first) = self.peek_token()? else {
             return Err(self.syntax("expected a value, found the end of the file"));
         };
         if matches!(first, b',' | b']' | b'}' | b':') {
             return Err(self.syntax(format!("expected a value, found {:?}", char::from(first))));
         }
-        let mut depth: usize = 0;
-        let mut in_string = false;
-        let mut escaped = false;
         let mut size: u64 = 0;
-        let scalar = !matches!(first, b'{' | b'[' | b'"');
         let mut scan = matches!(first, b'{' | b'[').then(Scan::default);
+        let scalar = !matches!(first, b'{' | b'[' | b'"');
+        // A string's state: past its opening quote, and after a backslash.
+        let (mut opened, mut escaped) = (false, false);
+        self.mark = Some(self.pos);
         loop {
             if !self.fill()? {
-                if scalar && depth == 0 && !in_string {
-                    return Ok(size);
+                // A number or literal may end the file; anything else is cut short.
+                if scalar {
+                    return Ok((size, self.mark.take().map(|mark| mark..self.len)));
                 }
+                self.mark = None;
                 return Err(self.syntax("the file ends inside a value"));
             }
             let start = self.pos;
-            let mut end = None;
-            let mut index = start;
-            if let Some(scan) = scan.as_mut() {
-                end = scan.run(&self.buf[start..self.len]).map(|at| start + at);
-                index = self.len;
-            }
-            while index < self.len {
-                if in_string {
-                    if escaped {
-                        escaped = false;
+            let bytes = &self.buf[start..self.len];
+            let end = if let Some(scan) = scan.as_mut() {
+                scan.run(bytes)
+            } else if scalar {
+                bytes
+                    .iter()
+                    .position(|b| matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
+            } else {
+                let mut index = 0;
+                let mut end = None;
+                while index < bytes.len() {
+                    if std::mem::take(&mut escaped) || !std::mem::replace(&mut opened, true) {
                         index += 1;
                         continue;
                     }
-                    // Most of a HAR is string content: jump to the next quote or backslash.
-                    match memchr::memchr2(b'"', b'\\', &self.buf[index..self.len]) {
-                        None => index = self.len,
+                    // Jump to the next quote or backslash.
+                    match memchr::memchr2(b'"', b'\\', &bytes[index..]) {
+                        None => index = bytes.len(),
                         Some(offset) => {
-                            index += offset;
-                            if self.buf[index] == b'\\' {
+                            index += offset + 1;
+                            if bytes[index - 1] == b'\\' {
                                 escaped = true;
                             } else {
-                                in_string = false;
-                                if depth == 0 {
-                                    end = Some(index + 1);
-                                    break;
-                                }
+                                end = Some(index);
+                                break;
                             }
-                            index += 1;
                         }
                     }
-                    continue;
                 }
-                let byte = self.buf[index];
-                if scalar {
-                    if matches!(byte, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
-                        end = Some(index);
-                        break;
-                    }
-                    index += 1;
-                    continue;
-                }
-                match byte {
-                    b'"' => in_string = true,
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth = depth.saturating_sub(1);
-                        if depth == 0 {
-                            end = Some(index + 1);
-                            break;
-                        }
-                    }
-                    _ => {}
-                }
-                index += 1;
-            }
-            let stop = end.unwrap_or(self.len);
+                end
+            };
+            let stop = end.map_or(self.len, |end| start + end);
             size += (stop - start) as u64;
-            if let Some(kept) = keep.as_deref_mut() {
-                if size <= limit as u64 {
-                    // Grow geometrically, but never past the limit: a doubling `Vec` would
-                    // hold twice the limit for an entry just under it.
-                    let needed = kept.len() + (stop - start);
-                    if needed > kept.capacity() {
-                        let target = needed.max(kept.capacity() * 2).min(limit.max(needed));
-                        kept.reserve_exact(target - kept.len());
-                    }
-                    kept.extend_from_slice(&self.buf[start..stop]);
-                } else {
-                    *kept = Vec::new();
-                    keep = None;
-                }
+            if size > limit as u64 {
+                self.mark = None;
             }
             self.pos = stop;
             if end.is_some() {
-                return Ok(size);
+                return Ok((size, self.mark.take().map(|mark| mark..stop)));
             }
         }
     }
@@ -458,8 +441,11 @@ impl<R: Read> Splitter<R> {
         if self.peek_token()? != Some(b'"') {
             return Err(self.syntax("expected a member name"));
         }
-        let mut name = Vec::new();
-        self.value(Some(&mut name), 4096)?;
+        // Names longer than any this splitter looks for are not kept.
+        let (_, kept) = self.value(64)?;
+        let name = kept
+            .map(|range| self.buf[range].to_vec())
+            .unwrap_or_default();
         self.expect(b':', "`:` after a member name")?;
         Ok(name)
     }
@@ -489,7 +475,7 @@ impl<R: Read> Splitter<R> {
             if name == wanted {
                 return Ok(true);
             }
-            self.value(None, 0)?;
+            self.value(0)?;
         }
     }
 
@@ -498,7 +484,7 @@ impl<R: Read> Splitter<R> {
     /// # Errors
     /// [`SplitError`] when the input cannot be read or is not a HAR document; reading
     /// cannot go on after one.
-    pub fn next_entry(&mut self) -> Result<Option<RawEntry>, SplitError> {
+    pub fn next_entry(&mut self) -> Result<Option<RawEntry<'_>>, SplitError> {
         if self.stage == Stage::Start {
             // A UTF-8 byte-order mark, as Windows tools (Fiddler) write one.
             for (index, expected) in b"\xEF\xBB\xBF".iter().enumerate() {
@@ -545,16 +531,12 @@ impl<R: Read> Splitter<R> {
         // is wrong with it, and the entries after it are still read.
         self.peek_token()?;
         let line = self.line();
-        let mut bytes = Vec::with_capacity((self.last + self.last / 4).min(self.max_entry));
-        let size = self.value(Some(&mut bytes), self.max_entry)?;
-        if size <= self.max_entry as u64 {
-            // Only a kept entry sizes the next buffer; a skipped giant must not.
-            self.last = bytes.len().min(1 << 20);
-        }
-        Ok(Some(if size > self.max_entry as u64 {
-            RawEntry::TooLarge { line, size }
-        } else {
-            RawEntry::Bytes { line, bytes }
+        Ok(Some(match self.value(self.max_entry)? {
+            (_, Some(range)) => RawEntry::Bytes {
+                line,
+                bytes: &self.buf[range],
+            },
+            (size, None) => RawEntry::TooLarge { line, size },
         }))
     }
 }
@@ -573,7 +555,7 @@ mod tests {
             while let Some(entry) = splitter.next_entry()? {
                 found.push(match entry {
                     RawEntry::Bytes { line, bytes } => {
-                        format!("{line}:{}", String::from_utf8_lossy(&bytes))
+                        format!("{line}:{}", String::from_utf8_lossy(bytes))
                     }
                     RawEntry::TooLarge { line, size } => format!("{line}:too large ({size})"),
                 });
@@ -700,6 +682,35 @@ mod tests {
                 assert_eq!(positions(&text, byte).collect::<Vec<_>>(), expected);
             }
         }
+    }
+
+    #[test]
+    fn entries_larger_than_the_buffer_are_kept_whole() {
+        // Three buffers' worth of escapes and brackets in one entry, between two small ones.
+        let big = format!(
+            "{{\"text\": \"{}\", \"n\": [{}]}}",
+            "{\\\"a\\\": [1]}".repeat(3 * CHUNK / 14),
+            "[],".repeat(1000) + "[]"
+        );
+        let har = format!("{{\"log\": {{\"entries\": [{{\"a\": 1}},\n{big},\n{{\"b\": 2}}]}}}}");
+        let mut splitter = Splitter::new(har.as_bytes(), 4 * CHUNK);
+        let mut found = Vec::new();
+        while let Some(entry) = splitter.next_entry().expect("splits") {
+            match entry {
+                RawEntry::Bytes { line, bytes } => found.push((line, bytes.to_vec())),
+                RawEntry::TooLarge { .. } => panic!("kept under the limit"),
+            }
+        }
+        assert_eq!(
+            found,
+            [
+                (1, b"{\"a\": 1}".to_vec()),
+                (2, big.into_bytes()),
+                (3, b"{\"b\": 2}".to_vec())
+            ]
+        );
+        // The buffer grew to hold the entry, and no further than the limit allows.
+        assert!(splitter.buf.len() <= 5 * CHUNK, "{}", splitter.buf.len());
     }
 
     #[test]

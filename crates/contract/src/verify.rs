@@ -7,6 +7,7 @@
 //! the results are taken in file order, so reports do not depend on the number of jobs.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
@@ -228,7 +229,7 @@ struct Worker<'a> {
 }
 
 impl Worker<'_> {
-    fn outcome(&mut self, item: RawItem) -> Outcome {
+    fn outcome(&mut self, item: RawItem<'_>) -> Outcome {
         let bytes = match item {
             RawItem::Bytes(bytes) => bytes,
             RawItem::TooLarge { .. } => return Outcome::Skipped(Skip::TooLarge),
@@ -241,7 +242,7 @@ impl Worker<'_> {
         let mut elsewhere: Option<String> = None;
         let parsed = record::parse(
             self.format,
-            &bytes,
+            bytes,
             self.side.as_mut(),
             self.options.max_body_bytes,
             |exchange, target| {
@@ -422,8 +423,49 @@ pub fn verify_file(
 }
 
 /// A run of consecutive items, sent to a worker together: one synchronisation per batch
-/// instead of one per item keeps the threads busy instead of waking each other.
-type Job = (usize, Vec<(Place, RawItem)>);
+/// instead of one per item keeps the threads busy instead of waking each other. The items'
+/// bytes are copied into one buffer, one allocation a batch.
+struct Batch {
+    /// The batch's number, in file order.
+    index: usize,
+    bytes: Vec<u8>,
+    items: Vec<(Place, Stored)>,
+}
+
+/// An item of a batch.
+enum Stored {
+    /// Its bytes, in the batch's buffer.
+    Bytes(Range<usize>),
+    /// It was too large to keep, and was this large.
+    TooLarge { size: u64 },
+}
+
+impl Batch {
+    fn new(index: usize) -> Self {
+        Self {
+            index,
+            bytes: Vec::with_capacity(BATCH_BYTES + BATCH_BYTES / 4),
+            items: Vec::with_capacity(BATCH_ITEMS),
+        }
+    }
+
+    fn push(&mut self, place: Place, item: RawItem<'_>) {
+        let stored = match item {
+            RawItem::Bytes(bytes) => {
+                let start = self.bytes.len();
+                self.bytes.extend_from_slice(bytes);
+                Stored::Bytes(start..self.bytes.len())
+            }
+            RawItem::TooLarge { size } => Stored::TooLarge { size },
+        };
+        self.items.push((place, stored));
+    }
+
+    fn is_full(&self) -> bool {
+        self.items.len() >= BATCH_ITEMS || self.bytes.len() >= BATCH_BYTES
+    }
+}
+
 type Done = (usize, Vec<(Place, Outcome)>);
 
 /// Items per batch, and bytes per batch (whichever comes first).
@@ -435,10 +477,15 @@ const QUEUED: usize = 4;
 
 /// Checks a batch, turning a panic on one item (a bug) into that item's error, so that the
 /// batch still arrives and the tally neither waits for it nor loses what follows.
-fn check_batch(worker: &mut Worker<'_>, items: Vec<(Place, RawItem)>) -> Vec<(Place, Outcome)> {
+fn check_batch(worker: &mut Worker<'_>, batch: Batch) -> Vec<(Place, Outcome)> {
+    let Batch { bytes, items, .. } = batch;
     items
         .into_iter()
-        .map(|(place, item)| {
+        .map(|(place, stored)| {
+            let item = match stored {
+                Stored::Bytes(range) => RawItem::Bytes(&bytes[range]),
+                Stored::TooLarge { size } => RawItem::TooLarge { size },
+            };
             let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| worker.outcome(item)))
                 .unwrap_or_else(|_| {
                     Outcome::Error(
@@ -492,7 +539,7 @@ fn parallel(
     // Bounded queues keep memory flat: at most `2 * QUEUED * helpers` batches (of at most
     // 512 KiB each, or one larger item) wait for a worker or for their turn to be tallied.
     // More than one batch a worker keeps it busy while this thread checks a batch itself.
-    let (work, queue): (SyncSender<Job>, Receiver<Job>) = sync_channel(QUEUED * helpers);
+    let (work, queue): (SyncSender<Batch>, Receiver<Batch>) = sync_channel(QUEUED * helpers);
     let queue = Arc::new(Mutex::new(queue));
     let (done, results): (SyncSender<Done>, Receiver<Done>) = sync_channel(QUEUED * helpers);
     let mut handles = Vec::new();
@@ -520,10 +567,11 @@ fn parallel(
                 };
                 loop {
                     let job = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
-                    let Ok((index, items)) = job else {
+                    let Ok(batch) = job else {
                         return;
                     };
-                    if done.send((index, check_batch(&mut worker, items))).is_err() {
+                    let index = batch.index;
+                    if done.send((index, check_batch(&mut worker, batch))).is_err() {
                         return;
                     }
                 }
@@ -539,17 +587,14 @@ fn parallel(
             waiting: BTreeMap::new(),
             next: 0,
         };
-        let mut batch: Vec<(Place, RawItem)> = Vec::with_capacity(BATCH_ITEMS);
-        let mut bytes = 0;
-        let mut index = 0;
+        let mut batch = Batch::new(0);
         let mut read = 0usize;
-        let mut dispatch = |order: &mut InOrder<'_>, index: usize, batch: Vec<(Place, RawItem)>| {
-            match work.try_send((index, batch)) {
+        let mut dispatch = |order: &mut InOrder<'_>, batch: Batch| {
+            match work.try_send(batch) {
                 Ok(()) => {}
                 // The workers are busy (or gone): check the batch here.
-                Err(
-                    TrySendError::Full((index, batch)) | TrySendError::Disconnected((index, batch)),
-                ) => {
+                Err(TrySendError::Full(batch) | TrySendError::Disconnected(batch)) => {
+                    let index = batch.index;
                     let outcomes = check_batch(&mut own, batch);
                     order.add(index, outcomes);
                 }
@@ -559,23 +604,18 @@ fn parallel(
             }
         };
         let result = record::stream(path, max_item, &mut |place, item| {
-            if let RawItem::Bytes(item) = &item {
-                bytes += item.capacity();
-            }
-            batch.push((place, item));
+            batch.push(place, item);
             read += 1;
-            if batch.len() >= BATCH_ITEMS || bytes >= BATCH_BYTES {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ITEMS));
-                dispatch(&mut order, index, full);
-                index += 1;
-                bytes = 0;
+            if batch.is_full() {
+                let next = Batch::new(batch.index + 1);
+                dispatch(&mut order, std::mem::replace(&mut batch, next));
             }
             if read.is_multiple_of(10_000) {
                 progress(read);
             }
         });
-        if !batch.is_empty() {
-            dispatch(&mut order, index, batch);
+        if !batch.items.is_empty() {
+            dispatch(&mut order, batch);
         }
         drop(work);
         for (index, outcomes) in results.iter() {
