@@ -120,9 +120,12 @@ fn unescape(raw: &RawValue) -> Result<String, serde_json::Error> {
         // The backslash is ASCII: the slices end and start on character boundaries.
         out.push_str(&text[copied..index]);
         let decoded = match bytes.get(index + 1) {
-            Some(b'"') => '"',
-            Some(b'\\') => '\\',
-            Some(b'/') => '/',
+            // The escaped character is itself: it starts the next run copied.
+            Some(b'"' | b'\\' | b'/') => {
+                index += 2;
+                copied = at + 1;
+                continue;
+            }
             Some(b'n') => '\n',
             Some(b't') => '\t',
             Some(b'r') => '\r',

@@ -212,6 +212,14 @@ impl Scan {
     /// no escape itself (`\\` is one backslash, escaped); the last byte's escape carries to
     /// the next block.
     fn escaped(&mut self, backslashes: u64, valid: u64) -> u64 {
+        let carried = u64::from(self.escape_next);
+        // No backslash follows another (the common case: `\"` escapes): each one escapes
+        // the byte after it, in this block or, from the last byte, in the next.
+        if backslashes & ((backslashes << 1) | carried) == 0 {
+            let last = 63 - valid.leading_zeros();
+            self.escape_next = (backslashes >> last) & 1 == 1;
+            return ((backslashes << 1) | carried) & valid;
+        }
         let mut escaped = 0;
         let mut starts = backslashes;
         if std::mem::take(&mut self.escape_next) {
@@ -636,7 +644,9 @@ mod tests {
     fn the_block_scan_finds_the_ends_a_byte_by_byte_scan_finds() {
         // Random texts over the bytes that matter (and one that does not), cut into random
         // pieces, so that escapes, quotes and brackets meet every block and piece boundary.
-        let alphabet = b"{}[]\"\\\\x ";
+        // Backslashes come often in one alphabet (runs of them) and seldom in the other (the
+        // escapes of a JSON text, one at a time).
+        let alphabets: [&[u8]; 2] = [b"{}[]\"\\\\x ", b"{}[]\"\"\\xxxxxxxxxxxxxxxxxxx  "];
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
         let mut next = move || {
             state ^= state << 13;
@@ -645,7 +655,8 @@ mod tests {
             state
         };
         let mut ended = 0;
-        for _ in 0..20_000 {
+        for round in 0..20_000 {
+            let alphabet = alphabets[round % 2];
             let len = (next() % 300) as usize;
             let mut text = vec![b'{'];
             text.extend((0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]));
@@ -662,7 +673,7 @@ mod tests {
             assert_eq!(found, expected, "{}", String::from_utf8_lossy(&text));
         }
         // The texts are not all unterminated: the comparison covers ends as well.
-        assert!(ended > 2_000, "{ended}");
+        assert!(ended > 1_000, "{ended}");
     }
 
     #[test]
