@@ -389,25 +389,37 @@ fn target(url: &str) -> Result<Target, EntryError> {
         let path = &rest[end..];
         let path = path.split('#').next().unwrap_or("");
         // No character the URL standard would percent-encode or read as a separator, and no
-        // dot segment it would remove.
-        let before_query = path.split('?').next().unwrap_or("");
-        let path_plain = path.bytes().all(|b| {
+        // dot segment it would remove (`/.` or `%2e` before the query): one pass.
+        let bytes = path.as_bytes();
+        let query = path.find('?').unwrap_or(path.len());
+        let path_plain = bytes.iter().enumerate().all(|(at, &b)| {
             b.is_ascii_graphic()
                 && !matches!(
                     b,
                     b'\\' | b'"' | b'<' | b'>' | b'`' | b'{' | b'}' | b'\'' | b'^' | b'|'
                 )
-        }) && !before_query.contains("/.")
-            && !before_query
-                .as_bytes()
-                .windows(3)
-                .any(|w| w[0] == b'%' && w[1] == b'2' && w[2].eq_ignore_ascii_case(&b'e'));
+                && (at >= query
+                    || match b {
+                        b'/' => bytes.get(at + 1) != Some(&b'.'),
+                        b'%' => {
+                            !(bytes.get(at + 1) == Some(&b'2')
+                                && bytes
+                                    .get(at + 2)
+                                    .is_some_and(|e| e.eq_ignore_ascii_case(&b'e')))
+                        }
+                        _ => true,
+                    })
+        });
         if let (true, Some(port), true) = (labels_plain, port, path_plain) {
-            let host = host.to_ascii_lowercase();
-            let origin = match port {
-                Some(port) if port != default_port => format!("{scheme}://{host}:{port}"),
-                _ => format!("{scheme}://{host}"),
-            };
+            // Built in one allocation: this runs for every entry.
+            let mut origin = String::with_capacity(scheme.len() + 3 + host.len() + 6);
+            origin.push_str(scheme);
+            origin.push_str("://");
+            origin.extend(host.chars().map(|c| c.to_ascii_lowercase()));
+            if let Some(port) = port.filter(|port| *port != default_port) {
+                origin.push(':');
+                origin.push_str(&port.to_string());
+            }
             let path = if path.is_empty() || path.starts_with('?') {
                 format!("/{path}")
             } else {
