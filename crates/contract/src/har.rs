@@ -489,8 +489,9 @@ fn body(
             match base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()) {
                 // Firefox marks some text bodies base64 that are not (bugzilla 1762313): a
                 // text that is JSON and does not decode to JSON is taken as it is (`true`
-                // and `1234` are valid base64 too).
-                Ok(bytes) if !is_json(&bytes) && is_json(text.as_bytes()) => Body::Text(text),
+                // and `1234` are valid base64 too). The text is tried first: base64 of a JSON
+                // body starts with `ey` or `W`, which no JSON text does, so it fails at once.
+                Ok(bytes) if is_json(text.as_bytes()) && !is_json(&bytes) => Body::Text(text),
                 Ok(bytes) => Body::Bytes(bytes),
                 Err(_) if is_json(text.as_bytes()) => Body::Text(text),
                 Err(error) => return Err(EntryError::BadBase64(error.to_string())),
