@@ -84,12 +84,17 @@ fn json_string<'de, D: serde::Deserializer<'de>>(
     let raw: Option<&RawValue> = Option::deserialize(deserializer)?;
     match raw {
         Some(raw) if !raw.get().starts_with('"') => {
-            let found = match raw.get().as_bytes()[0] {
-                b'{' => Unexpected::Map,
-                b'[' => Unexpected::Seq,
-                b't' => Unexpected::Bool(true),
-                b'f' => Unexpected::Bool(false),
-                _ => Unexpected::Other("number"),
+            let value: Value = serde_json::from_str(raw.get()).map_err(D::Error::custom)?;
+            let found = match &value {
+                Value::Object(_) => Unexpected::Map,
+                Value::Array(_) => Unexpected::Seq,
+                Value::Bool(bool) => Unexpected::Bool(*bool),
+                Value::Number(number) => match (number.as_u64(), number.as_i64()) {
+                    (Some(unsigned), _) => Unexpected::Unsigned(unsigned),
+                    (None, Some(signed)) => Unexpected::Signed(signed),
+                    _ => Unexpected::Float(number.as_f64().unwrap_or(f64::NAN)),
+                },
+                Value::Null | Value::String(_) => Unexpected::Other("a value"),
             };
             Err(D::Error::invalid_type(found, &"a string"))
         }
@@ -156,7 +161,8 @@ fn unescape(raw: &RawValue) -> Result<String, serde_json::Error> {
 
 /// The texts of an entry typed as strings: parsed only when a text is one that [`unescape`]
 /// leaves to serde_json and serde_json rejects it, so that the error is located in the
-/// entry, not in the text.
+/// entry, not in the text. (When both texts are bad, the first one is named, which may be a
+/// request body that is not checked.)
 #[derive(Deserialize)]
 struct Texts {
     #[serde(rename = "request")]
@@ -246,7 +252,8 @@ pub struct Target {
 /// `skip` sees the exchange before its bodies are decoded: an entry the check has no
 /// business with (an image from a CDN, an analytics beacon, a request that got no answer) is
 /// set aside whatever its bodies hold, and only the bodies of entries that will be checked
-/// are decoded and parsed.
+/// are decoded and parsed. (The syntax of a text's escapes is checked with the entry; what
+/// they decode to, such as a lone surrogate, only with the body.)
 ///
 /// # Errors
 /// [`EntryError`] when the entry is not JSON, lacks a field every entry has, has a URL that
@@ -570,6 +577,23 @@ mod tests {
             let text = serde_json::to_string(value).expect("serialises");
             texts.push(serde_json::to_string(&text).expect("serialises"));
         }
+        // And random texts over the characters escapes are made of, which serde_json's raw
+        // value accepts or refuses as it does any string.
+        let alphabet = [
+            "\\", "\"", "/", "u", "d", "D", "8", "0", "c", "a", "n", "é", "🙂",
+        ];
+        let mut state = 0x853C_49E6_748F_EA9Bu64;
+        for _ in 0..20_000 {
+            let mut text = String::from("\"");
+            for _ in 0..(state % 24) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push_str(alphabet[(state % alphabet.len() as u64) as usize]);
+            }
+            text.push('"');
+            texts.push(text);
+        }
         for quoted in &texts {
             let expected = serde_json::from_str::<String>(quoted);
             let Ok(raw) = serde_json::from_str::<&RawValue>(quoted) else {
@@ -605,11 +629,26 @@ mod tests {
         );
         assert_eq!(
             error("5"),
-            "not a HAR entry: invalid type: number, expected a string (line 2 of the item, column 50)"
+            "not a HAR entry: invalid type: integer `5`, expected a string (line 2 of the item, column 50)"
         );
         assert!(
             exchange(entry("null").as_bytes(), None, 1 << 20, |_, _| None::<()>).is_ok(),
             "no text is no body"
+        );
+        // A body that is not checked is not decoded: an entry set aside, or a request body
+        // the API refused, may hold a text that does not decode.
+        let skipped = exchange(entry(r#""\ud800""#).as_bytes(), None, 1 << 20, |_, _| {
+            Some(())
+        });
+        assert!(matches!(skipped, Ok(Err(()))), "{skipped:?}");
+        let refused = r#"{"request": {"method": "POST", "url": "https://h/x",
+"postData": {"text": "\ud800"}}, "response": {"status": 400}}"#;
+        let refused = exchange(refused.as_bytes(), None, 1 << 20, |_, _| None::<()>);
+        assert!(
+            refused.is_ok_and(
+                |parsed| parsed.is_ok_and(|(exchange, _)| exchange.request_body.is_none())
+            ),
+            "the refused request's body is not read"
         );
     }
 

@@ -100,25 +100,27 @@ impl Operation {
 
     /// The documented response for a status: exact, then `4XX`-style ranges, then `default`.
     pub fn response(&self, status: u16) -> Option<&ResponseSpec> {
-        // The keys are three characters (`"201"`, `"4XX"`) or `"default"`; they are spelled
-        // on the stack because this runs for every exchange checked. No key names a status
-        // of four digits.
-        let by_number = (status < 1000).then(|| {
+        // OpenAPI's keys are three characters (`"201"`, `"4XX"`) or `"default"`; those of a
+        // three-digit status are spelled on the stack because this runs for every exchange
+        // checked. Any other status is looked up as written (`"42"`, `"1000"`, `"10XX"`).
+        let found = if (100..1000).contains(&status) {
             let digits = [
                 b'0' + (status / 100) as u8,
                 b'0' + (status / 10 % 10) as u8,
                 b'0' + (status % 10) as u8,
             ];
-            (digits, [digits[0], b'X', b'X'])
-        });
-        let key = |bytes: &[u8; 3]| {
-            std::str::from_utf8(bytes)
-                .ok()
-                .and_then(|key| self.responses.get(key))
+            let key = |bytes: &[u8; 3]| {
+                std::str::from_utf8(bytes)
+                    .ok()
+                    .and_then(|key| self.responses.get(key))
+            };
+            key(&digits).or_else(|| key(&[digits[0], b'X', b'X']))
+        } else {
+            self.responses
+                .get(&status.to_string())
+                .or_else(|| self.responses.get(&format!("{}XX", status / 100)))
         };
-        by_number
-            .and_then(|(exact, range)| key(&exact).or_else(|| key(&range)))
-            .or_else(|| self.responses.get("default"))
+        found.or_else(|| self.responses.get("default"))
     }
 }
 
@@ -439,4 +441,60 @@ fn security_headers(doc: &Value) -> BTreeMap<String, String> {
         }
     }
     headers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn responses_are_found_by_status_as_their_keys_are_written() {
+        let keys = ["99", "100", "1XX", "404", "4XX", "1000", "10XX", "default"];
+        let operation = Operation {
+            id: "op".to_owned(),
+            method: "get".to_owned(),
+            template: "/x".to_owned(),
+            segments: vec![Some(String::new()), Some("x".to_owned())],
+            responses: keys
+                .iter()
+                .map(|key| {
+                    let response = ResponseSpec {
+                        // The key, to tell which response was found.
+                        content_types: vec![(*key).to_owned()],
+                        schema: None,
+                        component: None,
+                        required_headers: Vec::new(),
+                    };
+                    ((*key).to_owned(), response)
+                })
+                .collect(),
+            request_body: None,
+            request_body_required: false,
+            required_request_headers: Vec::new(),
+            required_query: Vec::new(),
+        };
+        // The rule spelled plainly: exact, then the range, then `default`.
+        let expected = |status: u16| {
+            [status.to_string(), format!("{}XX", status / 100)]
+                .into_iter()
+                .find(|key| keys.contains(&key.as_str()))
+                .unwrap_or_else(|| "default".to_owned())
+        };
+        for status in 0..=u16::MAX {
+            let found = operation
+                .response(status)
+                .map(|response| response.content_types[0].clone());
+            assert_eq!(found, Some(expected(status)), "{status}");
+        }
+        assert_eq!(
+            operation.response(404).map(|r| r.content_types[0].as_str()),
+            Some("404")
+        );
+        assert_eq!(
+            operation
+                .response(1001)
+                .map(|r| r.content_types[0].as_str()),
+            Some("10XX")
+        );
+    }
 }

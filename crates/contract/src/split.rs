@@ -4,10 +4,11 @@
 //! serde_json's reader-based parser reads byte by byte through `std::io::Read` and, for a
 //! streamed document, must build every entry through a visitor; measured on a 195 MB HAR it
 //! was the largest cost of `verify`. This scanner only finds where each entry begins and
-//! ends (tracking strings, escapes and nesting over a 256 KiB buffer) and hands the entry's
-//! bytes to serde_json's slice parser, which then parses each entry exactly once. It does not
-//! validate what it skips (the document's other members); every entry it hands over is
-//! parsed by serde_json, which reports any malformation with its line and column.
+//! ends (tracking strings, escapes and nesting) in a buffer of 256 KiB that grows to hold
+//! the largest entry kept, and lends the entry's bytes from there to serde_json, which then
+//! parses each entry exactly once. It does not validate what it skips (the document's other
+//! members); every entry it hands over is parsed by serde_json, which reports any
+//! malformation with its line and column.
 //!
 //! An entry (an object) is scanned 64 bytes at a time, as simdjson's first stage does
 //! (Langdale and Lemire, "Parsing gigabytes of JSON per second", 2019): each block becomes
@@ -86,57 +87,41 @@ struct Block {
 }
 
 impl Block {
-    /// Classifies 64 bytes, 16 at a time.
+    /// Classifies 64 bytes.
     fn classify(bytes: &[u8; 64]) -> Self {
-        use wide::u8x16;
-        let mut block = Block {
-            backslash: 0,
-            quote: 0,
-            open: 0,
-            close: 0,
-        };
-        let mask =
-            |lanes: u8x16, byte: u8| u64::from(lanes.simd_eq(u8x16::splat(byte)).to_bitmask());
-        for (index, chunk) in bytes.chunks_exact(16).enumerate() {
-            let mut lanes = [0u8; 16];
-            lanes.copy_from_slice(chunk);
-            let lanes = u8x16::new(lanes);
-            // `{` (0x7B) and `[` (0x5B) differ only in bit 0x20, as do `}` and `]`; no other
-            // byte becomes 0x7B or 0x7D when that bit is set.
-            let folded = lanes | u8x16::splat(0x20);
-            let shift = 16 * index;
-            block.backslash |= mask(lanes, b'\\') << shift;
-            block.quote |= mask(lanes, b'"') << shift;
-            block.open |= mask(folded, b'{') << shift;
-            block.close |= mask(folded, b'}') << shift;
+        let lanes = wide::u8x64::new(*bytes);
+        // `{` (0x7B) and `[` (0x5B) differ only in bit 0x20, as do `}` and `]`; no other
+        // byte becomes 0x7B or 0x7D when that bit is set.
+        let folded = lanes | wide::u8x64::splat(0x20);
+        Block {
+            backslash: equal(lanes, b'\\'),
+            quote: equal(lanes, b'"'),
+            open: equal(folded, b'{'),
+            close: equal(folded, b'}'),
         }
-        block
     }
+}
+
+/// The bit mask of the lanes equal to `byte` (bit `i` for lane `i`): 16-byte vector
+/// compares on SSE2 and NEON, wider ones where the target has them, and a scalar fallback
+/// elsewhere (the `wide` crate chooses).
+fn equal(lanes: wide::u8x64, byte: u8) -> u64 {
+    lanes.simd_eq(wide::u8x64::splat(byte)).to_bitmask()
 }
 
 /// The positions of `byte` in `bytes`, in order, found 64 bytes at a time: for bytes that
 /// come often (the backslashes of an escaped JSON text), where a search call per occurrence
 /// costs more than the occurrence.
 pub(crate) fn positions(bytes: &[u8], byte: u8) -> impl Iterator<Item = usize> + '_ {
-    use wide::u8x16;
-    let wanted = u8x16::splat(byte);
     bytes
         .chunks(64)
         .enumerate()
         .flat_map(move |(block, chunk)| {
-            let mut mask = 0u64;
-            for (index, lanes) in chunk.chunks(16).enumerate() {
-                let mut padded = [0u8; 16];
-                padded[..lanes.len()].copy_from_slice(lanes);
-                // The padding is not `byte` unless `byte` is 0: mask it off.
-                let valid = if lanes.len() == 16 {
-                    u64::MAX
-                } else {
-                    (1u64 << lanes.len()) - 1
-                };
-                let found = u64::from(u8x16::new(padded).simd_eq(wanted).to_bitmask()) & valid;
-                mask |= found << (16 * index);
-            }
+            let mut padded = [0u8; 64];
+            padded[..chunk.len()].copy_from_slice(chunk);
+            // The padding is not `byte` unless `byte` is 0: it is masked off.
+            let valid = u64::MAX >> (64 - chunk.len());
+            let mut mask = equal(wide::u8x64::new(padded), byte) & valid;
             std::iter::from_fn(move || {
                 (mask != 0).then(|| {
                     let at = mask.trailing_zeros() as usize;
@@ -176,6 +161,7 @@ impl Scan {
                     (Block::classify(&padded), (1u64 << rest.len()) - 1)
                 }
             };
+            let before = (self.in_string, self.escape_next);
             let escaped = self.escaped(block.backslash & valid, valid);
             let quotes = block.quote & !escaped;
             // Bit `i` of the running parity of quotes is set when byte `i` is inside a string
@@ -186,6 +172,18 @@ impl Scan {
             }
             if self.in_string {
                 inside = !inside;
+            }
+            if block.backslash & !inside & valid != 0 {
+                // A backslash outside strings is not JSON, and escapes nothing there: this
+                // block is scanned again one byte at a time, so that the entries after a
+                // malformed one are still found where they are.
+                (self.in_string, self.escape_next) = before;
+                let end = rest.len().min(64);
+                if let Some(at) = rest[..end].iter().position(|byte| self.step(*byte)) {
+                    return Some(offset + at + 1);
+                }
+                offset += 64;
+                continue;
             }
             let last = 63 - (valid.leading_zeros());
             self.in_string = (inside >> last) & 1 == 1;
@@ -205,6 +203,31 @@ impl Scan {
             offset += 64;
         }
         None
+    }
+
+    /// Scans one byte; answers whether it closes the value.
+    fn step(&mut self, byte: u8) -> bool {
+        if self.in_string {
+            if std::mem::take(&mut self.escape_next) {
+                return false;
+            }
+            match byte {
+                b'\\' => self.escape_next = true,
+                b'"' => self.in_string = false,
+                _ => {}
+            }
+            return false;
+        }
+        match byte {
+            b'"' => self.in_string = true,
+            b'{' | b'[' => self.depth += 1,
+            b'}' | b']' => {
+                self.depth = self.depth.saturating_sub(1);
+                return self.depth == 0;
+            }
+            _ => {}
+        }
+        false
     }
 
     /// The bits of the bytes a backslash escapes, among the `valid` bytes of a block whose
@@ -250,7 +273,7 @@ pub struct Splitter<R> {
     eof: bool,
     /// Bytes consumed before `buf[0]`.
     base: u64,
-    /// Newlines in `buf[..pos]` are not counted yet; `lines` counts those before `counted`.
+    /// Newlines in `buf[counted..pos]` are not counted yet; `lines` counts those before.
     lines: u64,
     counted: usize,
     stage: Stage,
@@ -311,7 +334,9 @@ impl<R: Read> Splitter<R> {
         // What is kept moves to the front; the rest of the buffer is consumed.
         let kept = self.mark.map_or(0, |mark| self.len - mark);
         let from = self.len - kept;
-        self.buf.copy_within(from..self.len, 0);
+        if from > 0 {
+            self.buf.copy_within(from..self.len, 0);
+        }
         self.base += from as u64;
         self.len = kept;
         self.pos = kept;
@@ -320,8 +345,10 @@ impl<R: Read> Splitter<R> {
             self.mark = Some(0);
         }
         if self.len == self.buf.len() {
-            // The kept value fills the buffer: it is at most `max_entry` bytes long (past
-            // that it is dropped), so the buffer never grows past `max_entry + CHUNK`.
+            // The kept value fills the buffer: it is at most its limit long (past that it is
+            // dropped), which is 64 bytes for a member name (less than `CHUNK`, the size the
+            // buffer starts at) and `max_entry` for an entry, so the buffer never grows past
+            // `max_entry + CHUNK`.
             let grown = (self.buf.len() * 2).min(self.max_entry.saturating_add(CHUNK));
             self.buf.resize(grown.max(self.len + 1), 0);
         }
@@ -605,24 +632,33 @@ mod tests {
             entries(b"{\"log\":{\"entries\":[]}}", 10).expect("empty"),
             Vec::<String>::new()
         );
+        // A backslash outside strings (not JSON) escapes nothing: the entry is handed over
+        // for serde_json to report, and the next one is found where it is.
+        assert_eq!(
+            entries(
+                b"{\"log\": {\"entries\": [{\"a\": 1\\}, {\"b\": \"\\\\\"}]}}",
+                100
+            )
+            .expect("splits"),
+            ["1:{\"a\": 1\\}", "1:{\"b\": \"\\\\\"}"]
+        );
     }
 
     /// The end of the container that `bytes` starts with, found one byte at a time: the
     /// rule the block scan must give the same answers as. A backslash escapes the next byte
-    /// wherever it is; outside strings it is not JSON, and serde_json reports it when it
+    /// inside strings only; outside them it is not JSON, and serde_json reports it when it
     /// parses the entry.
     fn end_byte_by_byte(bytes: &[u8]) -> Option<usize> {
         let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
         for (index, byte) in bytes.iter().enumerate() {
-            if std::mem::take(&mut escaped) {
-                continue;
-            }
-            if *byte == b'\\' {
-                escaped = true;
-                continue;
-            }
             if in_string {
-                in_string = *byte != b'"';
+                if escaped {
+                    escaped = false;
+                } else if *byte == b'\\' {
+                    escaped = true;
+                } else if *byte == b'"' {
+                    in_string = false;
+                }
                 continue;
             }
             match byte {
@@ -722,6 +758,52 @@ mod tests {
         );
         // The buffer grew to hold the entry, and no further than the limit allows.
         assert!(splitter.buf.len() <= 5 * CHUNK, "{}", splitter.buf.len());
+    }
+
+    /// Reads at most 1,000 bytes a call, then fails.
+    struct Failing<'a>(&'a [u8]);
+
+    impl Read for Failing<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(std::io::Error::other("the disk went away"));
+            }
+            let n = self.0.len().min(buf.len()).min(1000);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn read_errors_name_the_bytes_read_and_giants_are_dropped_mid_way() {
+        let giant = format!("{{\"t\": \"{}\"}}", "\\\"".repeat(CHUNK));
+        let head = "{\"log\": {\"entries\": [";
+        // Cut inside an entry kept across refills and grown past the first buffer.
+        let text = format!("{head}{{\"a\": 1}}, {}", &giant[..giant.len() - 2]);
+        let mut splitter = Splitter::new(Failing(text.as_bytes()), 4 * CHUNK);
+        assert!(matches!(
+            splitter.next_entry(),
+            Ok(Some(RawEntry::Bytes { .. }))
+        ));
+        match splitter.next_entry() {
+            Err(SplitError::Io { offset, .. }) => assert_eq!(offset, text.len() as u64),
+            Err(other) => panic!("{other}"),
+            Ok(_) => panic!("an entry from a cut-short document"),
+        }
+        // A giant over the limit is dropped as soon as it passes it: the buffer does not
+        // grow for it, and the entry after it is found.
+        let text = format!("{head}{giant}, {{\"b\": 2}}]}}}}");
+        let mut splitter = Splitter::new(Failing(text.as_bytes()), 1000);
+        match splitter.next_entry() {
+            Ok(Some(RawEntry::TooLarge { size, .. })) => assert_eq!(size, giant.len() as u64),
+            _ => panic!("the giant is not reported as too large"),
+        }
+        match splitter.next_entry() {
+            Ok(Some(RawEntry::Bytes { bytes, .. })) => assert_eq!(bytes, b"{\"b\": 2}"),
+            _ => panic!("the entry after the giant is not found"),
+        }
+        assert_eq!(splitter.buf.len(), CHUNK);
     }
 
     #[test]

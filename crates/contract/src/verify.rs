@@ -424,7 +424,8 @@ pub fn verify_file(
 
 /// A run of consecutive items, sent to a worker together: one synchronisation per batch
 /// instead of one per item keeps the threads busy instead of waking each other. The items'
-/// bytes are copied into one buffer, one allocation a batch.
+/// bytes are copied into one buffer (one allocation a batch, unless the item that crosses
+/// the size mark is a large one).
 struct Batch {
     /// The batch's number, in file order.
     index: usize,
@@ -472,8 +473,9 @@ type Done = (usize, Vec<(Place, Outcome)>);
 const BATCH_ITEMS: usize = 256;
 const BATCH_BYTES: usize = 512 * 1024;
 
-/// Batches queued per worker, in each direction.
+/// Batches queued per worker, in each direction, and at most in all.
 const QUEUED: usize = 4;
+const MAX_QUEUED: usize = 16;
 
 /// Checks a batch, turning a panic on one item (a bug) into that item's error, so that the
 /// batch still arrives and the tally neither waits for it nor loses what follows.
@@ -536,12 +538,16 @@ fn parallel(
     progress: &mut dyn FnMut(usize),
 ) -> Result<(), record::RecordingError> {
     let helpers = options.jobs.saturating_sub(1).max(1);
-    // Bounded queues keep memory flat: at most `2 * QUEUED * helpers` batches (of at most
-    // 512 KiB each, or one larger item) wait for a worker or for their turn to be tallied.
-    // More than one batch a worker keeps it busy while this thread checks a batch itself.
-    let (work, queue): (SyncSender<Batch>, Receiver<Batch>) = sync_channel(QUEUED * helpers);
+    // Bounded queues keep memory flat. Batches are held by the queue (at most `queued`), by
+    // the workers and this thread (one each), and by the one being filled; a batch holds
+    // 512 KiB of items at most, plus the one item that crosses that mark (at most
+    // `max_item`). The outcomes of at most `queued` batches wait for their turn to be
+    // tallied. More than one batch queued a worker keeps it busy while this thread checks
+    // a batch itself.
+    let queued = (QUEUED * helpers).min(MAX_QUEUED);
+    let (work, queue): (SyncSender<Batch>, Receiver<Batch>) = sync_channel(queued);
     let queue = Arc::new(Mutex::new(queue));
-    let (done, results): (SyncSender<Done>, Receiver<Done>) = sync_channel(QUEUED * helpers);
+    let (done, results): (SyncSender<Done>, Receiver<Done>) = sync_channel(queued);
     let mut handles = Vec::new();
     for _ in 0..helpers {
         handles.push(side.open()?);
