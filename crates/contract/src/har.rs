@@ -28,6 +28,7 @@ use crate::check::Exchange;
 use crate::record::EntryError;
 
 #[derive(Deserialize)]
+#[serde(expecting = "a HAR entry (an object with `request` and `response`)")]
 struct Entry<'a> {
     #[serde(borrow)]
     request: Request<'a>,

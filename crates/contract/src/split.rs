@@ -521,6 +521,13 @@ impl<R: Read> Splitter<R> {
     /// cannot go on after one.
     pub fn next_entry(&mut self) -> Result<Option<RawEntry<'_>>, SplitError> {
         if self.stage == Stage::Start {
+            // HAR 1.2 files are UTF-8; a UTF-16 one is named as such. Its byte-order mark
+            // starts with 0xFF or 0xFE, which never occur in UTF-8.
+            if self.fill()? && matches!(self.buf[self.pos], 0xFF | 0xFE) {
+                return Err(self.syntax(
+                    "the file is UTF-16 (it starts with a UTF-16 byte-order mark); HAR files are UTF-8: convert it (iconv -f UTF-16 -t UTF-8)",
+                ));
+            }
             // A UTF-8 byte-order mark, as Windows tools (Fiddler) write one.
             for (index, expected) in b"\xEF\xBB\xBF".iter().enumerate() {
                 if !self.fill()? || self.buf[self.pos] != *expected {
@@ -835,6 +842,8 @@ mod tests {
             ),
             (b"", "expected a JSON object, found the end of the file"),
             (b"\x00\x01garbage", "expected a JSON object"),
+            (b"\xFF\xFE{\x00", "the file is UTF-16"),
+            (b"\xFE\xFF\x00{", "the file is UTF-16"),
         ] {
             let error = entries(text, 100).expect_err("not HAR").to_string();
             assert!(error.contains(expected), "{error} / {expected}");

@@ -30,7 +30,9 @@ pub struct Args {
     #[arg(long)]
     strict: bool,
     /// The largest body checked, in bytes (decoded); entries with larger bodies are skipped
-    /// and counted as too large.
+    /// and counted as too large. So is an entry larger than twice this plus 1 MiB as the
+    /// recording writes it (escapes included), which bounds memory before any body is
+    /// decoded.
     #[arg(
         long,
         value_name = "BYTES",
