@@ -308,7 +308,9 @@ pub(crate) fn tally(case: &mut Case, entries: &mut Entries, place: &Place, outco
             if verdict.body_not_recorded {
                 entries.bodies_not_recorded += 1;
             }
-            case.ran(&verdict.checks);
+            for check in &verdict.checks {
+                *entries.checks_run.entry(*check).or_default() += 1;
+            }
             case.failed(verdict.failures.into_iter().map(|mut failure| {
                 failure.place = Some(place.to_string());
                 failure
@@ -418,6 +420,7 @@ pub fn verify_file(
                 .collect::<String>()
         ));
     }
+    entries.add_checks_to(&mut case);
     case.entries = Some(entries);
     case
 }
