@@ -164,8 +164,12 @@ for (const name of references) {
     const tabs = element.first().locator('[role="tab"]');
     for (let i = 0; i < (await tabs.count()); i += 1) {
       await tabs.nth(i).click();
+      // A clicked "Expand all" becomes "Collapse all", sooner or later: the first one left is
+      // clicked each time, at most as many times as there were at first, so that the loop
+      // neither waits for a button that has gone nor runs forever.
       const expand = element.first().getByText("Expand all", { exact: true });
-      for (let j = 0; j < (await expand.count()); j += 1) await expand.nth(j).click();
+      const buttons = await expand.count();
+      for (let j = 0; j < buttons && (await expand.count()) > 0; j += 1) await expand.first().click();
       text += "\n" + (await element.first().innerText());
     }
     rendered.set(route, text);
