@@ -999,6 +999,7 @@ impl Checker {
                 crate::report::counts(&self.entries.skipped)
             ));
         }
+        self.entries.add_checks_to(&mut self.case);
         self.case.entries = Some(self.entries);
         Summary {
             case: self.case,
@@ -1103,8 +1104,6 @@ impl Checker {
             }
         }
         tally(&mut self.case, &mut self.entries, &place, outcome);
-        // Reports may be read while the proxy runs: the counts go to the case at once.
-        self.entries.add_checks_to(&mut self.case);
         self.count_end(failed);
     }
 }
